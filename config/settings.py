@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "ocpi.tokens.apps.TokensConfig",
     "ocpi.sessions.apps.SessionsConfig",
     "ocpi.cdrs.apps.CdrsConfig",
+    "ocpi.sync.apps.SyncConfig",
     "cpo.apps.CpoConfig",
     "emsp.apps.EmspConfig",
     "hub.apps.HubConfig",
@@ -168,3 +169,14 @@ LOGGING = {
         "django.request": {"level": "ERROR"},
     },
 }
+
+# --- Sync: push outbox and pull -------------------------------------------------------------------
+OCPI_PUSH_MAX_AGE_SECONDS = env.int("OCPI_PUSH_MAX_AGE_SECONDS", default=48 * 3600)
+OCPI_PUSH_BACKOFF_BASE_SECONDS = env.float("OCPI_PUSH_BACKOFF_BASE_SECONDS", default=2.0)
+OCPI_PUSH_BACKOFF_MAX_SECONDS = env.float("OCPI_PUSH_BACKOFF_MAX_SECONDS", default=600.0)
+OCPI_PUSH_BREAKER_THRESHOLD = env.int("OCPI_PUSH_BREAKER_THRESHOLD", default=5)
+OCPI_PUSH_BREAKER_MAX_SECONDS = env.float("OCPI_PUSH_BREAKER_MAX_SECONDS", default=300.0)
+OCPI_PUSH_LEASE_SECONDS = env.float("OCPI_PUSH_LEASE_SECONDS", default=60.0)
+OCPI_PUSH_TIMEOUT = env.float("OCPI_PUSH_TIMEOUT", default=10.0)
+OCPI_SWEEP_INTERVAL_SECONDS = env.float("OCPI_SWEEP_INTERVAL_SECONDS", default=10.0)
+OCPI_PULL_INTERVAL_SECONDS = env.float("OCPI_PULL_INTERVAL_SECONDS", default=3600.0)

@@ -6,6 +6,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 
 from ocpi.credentials.services import (
     RegistrationFailed,
@@ -15,6 +17,8 @@ from ocpi.credentials.services import (
     platform_update_credentials,
 )
 from ocpi.models import CredentialsToken, Party, Platform, PlatformEndpoint
+from ocpi.sync.models import PullRun
+from ocpi.sync.tasks import pull_partner
 from ocpi.versions.registry import absolute_url
 
 
@@ -86,9 +90,17 @@ class PlatformAdmin(admin.ModelAdmin):
         "last_error",
         "created_at",
         "updated_at",
+        "last_pulls",
     )
     inlines = (PartyInline, PlatformEndpointInline, CredentialsTokenInline)
-    actions = ("register_action", "update_credentials_action", "unregister_action", "invite_action")
+    actions = (
+        "register_action",
+        "update_credentials_action",
+        "unregister_action",
+        "invite_action",
+        "sync_now_action",
+        "full_resync_action",
+    )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Platform]:
         return super().get_queryset(request).prefetch_related("parties")
@@ -105,6 +117,46 @@ class PlatformAdmin(admin.ModelAdmin):
                 self.message_user(request, f"{platform}: {verb} failed: {exc}", messages.ERROR)
             else:
                 self.message_user(request, f"{platform}: {verb} done", messages.SUCCESS)
+
+    @admin.display(description="last pull per module")
+    def last_pulls(self, obj: Platform) -> SafeString:
+        latest: dict[str, PullRun] = {}
+        for run in PullRun.objects.filter(platform=obj).order_by("-started_at")[:200]:
+            latest.setdefault(run.module, run)
+        if not latest:
+            return format_html("{}", "never pulled")
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    r.module,
+                    f"{r.started_at:%Y-%m-%d %H:%M:%S}",
+                    r.outcome,
+                    r.stored,
+                    r.skipped,
+                    r.errors[:200],
+                )
+                for r in latest.values()
+            ),
+        )
+        return format_html(
+            "<table><tr><th>module</th><th>when</th><th>outcome</th><th>objects</th><th>skipped</th>"
+            "<th>errors</th></tr>{}</table>",
+            rows,
+        )
+
+    @admin.action(description="Sync now (delta pull of every module)")
+    def sync_now_action(self, request: HttpRequest, queryset: QuerySet[Platform]) -> None:
+        for platform in queryset.filter(status=Platform.Status.REGISTERED):
+            pull_partner.delay(platform.pk)
+        self.message_user(request, "pull queued", messages.SUCCESS)
+
+    @admin.action(description="Full resync (pull everything, no date_from)")
+    def full_resync_action(self, request: HttpRequest, queryset: QuerySet[Platform]) -> None:
+        for platform in queryset.filter(status=Platform.Status.REGISTERED):
+            pull_partner.delay(platform.pk, full=True)
+        self.message_user(request, "full resync queued", messages.SUCCESS)
 
     @admin.action(description="Register with partner (POST our credentials using its Token A)")
     def register_action(self, request: HttpRequest, queryset: QuerySet[Platform]) -> None:

@@ -1,0 +1,415 @@
+"""The durable push outbox: enqueue in the change's transaction, deliver from Celery, in order per object.
+
+Delivery rules (issue: sync engine; §4.1.2 Push):
+- one worker at a time per partner (a lease row), so messages of one object leave in id order;
+- only the oldest pending message of an object may be sent: a failure holds the later ones back;
+- a PUT of a whole object supersedes the older pending messages of that object (path and below);
+  consecutive PATCHes of the same path are merged into one (never when they append charging periods);
+- retries with exponential backoff and jitter; HTTP 429 pauses the partner for its Retry-After;
+- a per-partner circuit breaker opens after consecutive unreachable/5xx answers;
+- a message older than OCPI_PUSH_MAX_AGE_SECONDS is marked FAILED (admin can retry it);
+- a PATCH the partner answers with "unknown object" is replaced by a PUT of the whole current object.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from ocpi.core.client import (
+    OcpiClient,
+    OcpiClientError,
+    OcpiDecodeError,
+    OcpiHttpError,
+    OcpiStatusError,
+    OcpiTransportError,
+)
+from ocpi.core.routing import PartyRef
+from ocpi.models import Party, Platform, PlatformEndpoint
+from ocpi.sync.models import OutboxMessage, PushChannel
+
+logger = logging.getLogger("ocpi.sync.push")
+
+APPENDING_FIELDS = frozenset({"charging_periods"})
+
+
+@dataclass(frozen=True)
+class Push:
+    """One change to announce: which object, and the OCPI call that carries it."""
+
+    module: str
+    object_key: str
+    method: str
+    path: str
+    body: Any = None
+    from_party: PartyRef | None = None
+    to_party: PartyRef | None = None
+
+
+ResyncHandler = Callable[[str, str], "Push | None"]
+"""(object_key, path) -> a PUT of the whole current object, or None when it no longer exists."""
+
+_resync: dict[str, ResyncHandler] = {}
+
+
+def register_resync(module: str, handler: ResyncHandler) -> None:
+    """Modules say how to rebuild a full PUT when a partner lost an object a PATCH was meant for."""
+    _resync[module] = handler
+
+
+def push_audience(
+    *, module: str, owner: Party | None = None, only_parties: Iterable[PartyRef] | None = None
+) -> list[tuple[Platform, PartyRef | None]]:
+    """Registered partners with a Receiver endpoint for the module, with the party to address.
+
+    `only_parties` narrows it to the platforms owning one of those parties (sessions and CDRs go
+    only to the eMSP of the token, interop lesson 14).
+    """
+    endpoints = PlatformEndpoint.objects.filter(
+        identifier=module, role="RECEIVER", platform__status=Platform.Status.REGISTERED
+    ).select_related("platform")
+    platforms = {e.platform_id: e.platform for e in endpoints}
+    if owner is not None and owner.platform_id is not None:
+        platforms.pop(owner.platform_id, None)
+    parties: dict[int, list[Party]] = {}
+    for party in Party.objects.filter(platform_id__in=platforms):
+        parties.setdefault(party.platform_id or 0, []).append(party)
+    wanted = {(p.country_code, p.party_id) for p in only_parties} if only_parties is not None else None
+    audience = []
+    for platform_id, platform in platforms.items():
+        own = parties.get(platform_id, [])
+        if wanted is not None:
+            matching = [p for p in own if (p.country_code, p.party_id) in wanted]
+            if not matching:
+                continue
+            own = matching
+        to = PartyRef(own[0].country_code, own[0].party_id) if len(own) >= 1 else None
+        audience.append((platform, to))
+    return audience
+
+
+def _merge_patch(older: dict[str, Any], newer: dict[str, Any]) -> dict[str, Any]:
+    return {**older, **newer}
+
+
+def outbox_enqueue(
+    *, push: Push, audience: Iterable[tuple[Platform, PartyRef | None]]
+) -> list[OutboxMessage]:
+    """Write the messages in the caller's transaction; delivery is kicked once it commits."""
+    now = timezone.now()
+    created: list[OutboxMessage] = []
+    for platform, to_party in audience:
+        pending = OutboxMessage.objects.filter(
+            platform=platform,
+            object_key=push.object_key,
+            module=push.module,
+            state=OutboxMessage.State.PENDING,
+        )
+        if push.method == "PUT":
+            pending.filter(Q(path=push.path) | Q(path__startswith=push.path + "/"), attempts=0).update(
+                state=OutboxMessage.State.SUPERSEDED
+            )
+        elif (
+            push.method == "PATCH" and isinstance(push.body, dict) and not APPENDING_FIELDS & push.body.keys()
+        ):
+            last = pending.order_by("-id").first()
+            if (
+                last is not None
+                and last.attempts == 0
+                and last.method == "PATCH"
+                and last.path == push.path
+                and isinstance(last.body, dict)
+                and not APPENDING_FIELDS & last.body.keys()
+            ):
+                last.body = _merge_patch(last.body, push.body)
+                last.save(update_fields=["body"])
+                created.append(last)
+                continue
+        created.append(
+            OutboxMessage.objects.create(
+                platform=platform,
+                module=push.module,
+                object_key=push.object_key,
+                method=push.method,
+                path=push.path,
+                body=push.body,
+                next_attempt_at=now,
+                last_error="",
+                **_party_fields(push.from_party, to_party or push.to_party),
+            )
+        )
+    platform_ids = sorted({m.platform_id for m in created})
+    if platform_ids:
+        transaction.on_commit(lambda: kick(platform_ids))
+    return created
+
+
+def _party_fields(from_party: PartyRef | None, to_party: PartyRef | None) -> dict[str, str]:
+    return {
+        "from_party": str(from_party) if from_party else "",
+        "to_party": str(to_party) if to_party else "",
+    }
+
+
+def kick(platform_ids: Iterable[int]) -> None:
+    """Ask the workers to deliver to these partners now."""
+    from ocpi.sync.tasks import outbox_deliver
+
+    for platform_id in platform_ids:
+        outbox_deliver.delay(platform_id)
+
+
+# --- delivery ---------------------------------------------------------------------------------------
+
+
+def _claim(platform_id: int, owner: str) -> bool:
+    now = timezone.now()
+    PushChannel.objects.get_or_create(platform_id=platform_id)
+    claimed = PushChannel.objects.filter(
+        Q(lease_until__isnull=True) | Q(lease_until__lt=now) | Q(lease_owner=owner), platform_id=platform_id
+    ).update(lease_owner=owner, lease_until=now + timedelta(seconds=settings.OCPI_PUSH_LEASE_SECONDS))
+    return claimed == 1
+
+
+def _release(platform_id: int, owner: str) -> None:
+    PushChannel.objects.filter(platform_id=platform_id, lease_owner=owner).update(
+        lease_owner="", lease_until=None
+    )
+
+
+def backoff_seconds(attempts: int) -> float:
+    """Exponential backoff with full jitter between half and one and a half of the step."""
+    step = min(
+        settings.OCPI_PUSH_BACKOFF_MAX_SECONDS,
+        settings.OCPI_PUSH_BACKOFF_BASE_SECONDS * 2 ** max(0, attempts - 1),
+    )
+    return step * random.uniform(0.5, 1.5)  # noqa: S311 - jitter, not security
+
+
+def _party(value: str) -> PartyRef | None:
+    if len(value) == 6 and value[2] == "-":
+        return PartyRef(value[:2], value[3:])
+    return None
+
+
+@dataclass
+class DeliveryReport:
+    delivered: int = 0
+    failed: int = 0
+    retried: int = 0
+    next_due: datetime | None = None
+    circuit_open: bool = False
+    claimed: bool = False
+
+
+def _receiver_url(platform: Platform, module: str) -> str | None:
+    return platform.endpoint_url(module, "RECEIVER")
+
+
+def deliver_platform(
+    *, platform_id: int, budget_seconds: float = 30.0, worker: str | None = None
+) -> DeliveryReport:
+    """Deliver what is due to one partner, in order per object, within a time budget."""
+    owner = worker or uuid.uuid4().hex
+    report = DeliveryReport()
+    if not _claim(platform_id, owner):
+        return report
+    report.claimed = True
+    try:
+        platform = Platform.objects.prefetch_related("endpoints").get(pk=platform_id)
+        deadline = timezone.now() + timedelta(seconds=budget_seconds)
+        client = OcpiClient(token=platform.outgoing_token, timeout=settings.OCPI_PUSH_TIMEOUT, module="push")
+        while timezone.now() < deadline:
+            channel = PushChannel.objects.get(platform_id=platform_id)
+            now = timezone.now()
+            if channel.open_until and channel.open_until > now:
+                report.circuit_open = True
+                report.next_due = channel.open_until
+                break
+            batch = _due_heads(platform, now)
+            if not batch:
+                break
+            for message in batch:
+                if timezone.now() >= deadline:
+                    break
+                outcome = _send(platform, client, message)
+                if outcome == "delivered":
+                    report.delivered += 1
+                elif outcome == "failed":
+                    report.failed += 1
+                else:
+                    report.retried += 1
+                    if outcome == "paused":
+                        break
+            PushChannel.objects.filter(platform_id=platform_id, lease_owner=owner).update(
+                lease_until=timezone.now() + timedelta(seconds=settings.OCPI_PUSH_LEASE_SECONDS)
+            )
+        if report.next_due is None:
+            next_msg = (
+                OutboxMessage.objects.filter(platform_id=platform_id, state=OutboxMessage.State.PENDING)
+                .order_by("next_attempt_at")
+                .values_list("next_attempt_at", flat=True)
+                .first()
+            )
+            report.next_due = next_msg
+    finally:
+        _release(platform_id, owner)
+    return report
+
+
+def _due_heads(platform: Platform, now: datetime, limit: int = 200) -> list[OutboxMessage]:
+    """The oldest pending message of each object, when it is due; later ones of an object wait."""
+    pending = OutboxMessage.objects.filter(platform=platform, state=OutboxMessage.State.PENDING).order_by(
+        "id"
+    )
+    heads: list[OutboxMessage] = []
+    seen: set[tuple[str, str]] = set()
+    for message in pending[: limit * 10]:
+        key = (message.module, message.object_key)
+        if key in seen:
+            continue
+        seen.add(key)
+        if message.next_attempt_at <= now:
+            heads.append(message)
+            if len(heads) >= limit:
+                break
+    return heads
+
+
+def _send(platform: Platform, client: OcpiClient, message: OutboxMessage) -> str:
+    """One attempt. Returns delivered, failed, retry or paused (the whole partner must wait)."""
+    now = timezone.now()
+    if message.created_at < now - timedelta(seconds=settings.OCPI_PUSH_MAX_AGE_SECONDS):
+        _finish(
+            message,
+            OutboxMessage.State.FAILED,
+            error=f"not delivered within its maximum age; {message.last_error}",
+        )
+        return "failed"
+    base = _receiver_url(platform, message.module)
+    if base is None:
+        _finish(
+            message, OutboxMessage.State.FAILED, error=f"partner has no {message.module} Receiver endpoint"
+        )
+        return "failed"
+    client.from_party, client.to_party = _party(message.from_party), _party(message.to_party)
+    message.attempts += 1
+    message.last_attempt_at = now
+    try:
+        result = client.request(message.method, base.rstrip("/") + message.path, json_body=message.body)
+    except OcpiStatusError as exc:
+        message.last_http_status, message.last_ocpi_status = exc.http_status, exc.status_code
+        if 2000 <= exc.status_code < 3000:
+            return _refused(message, exc)
+        return _retry(message, exc, now)
+    except OcpiHttpError as exc:
+        message.last_http_status, message.last_ocpi_status = exc.http_status, None
+        if exc.http_status == 404 and message.method == "PATCH":
+            return _refused(message, exc)
+        if exc.http_status is not None and 400 <= exc.http_status < 500 and exc.http_status not in (408, 429):
+            return _refused(message, exc)
+        return _retry(message, exc, now)
+    except (OcpiTransportError, OcpiDecodeError, OcpiClientError) as exc:
+        message.last_http_status = exc.http_status
+        return _retry(message, exc, now)
+    message.last_http_status, message.last_ocpi_status = result.http_status, result.status_code
+    _finish(message, OutboxMessage.State.DELIVERED)
+    PushChannel.objects.filter(platform=platform).update(
+        consecutive_failures=0, last_success_at=now, open_until=None, last_error=""
+    )
+    Platform.objects.filter(pk=platform.pk).update(last_contact_at=now)
+    return "delivered"
+
+
+def _finish(message: OutboxMessage, state: str, *, error: str = "") -> None:
+    message.state = state
+    message.last_error = error[:4000]
+    if state == OutboxMessage.State.DELIVERED:
+        message.delivered_at = timezone.now()
+    message.save()
+
+
+def _refused(message: OutboxMessage, exc: OcpiClientError) -> str:
+    """The partner refused the content: retrying the same call cannot help."""
+    unknown = getattr(exc, "status_code", None) == 2003 or exc.http_status == 404
+    if unknown and message.method == "PATCH" and message.module in _resync:
+        replacement = _resync[message.module](message.object_key, message.path)
+        if replacement is not None:
+            _finish(
+                message, OutboxMessage.State.SUPERSEDED, error=f"partner lost the object ({exc}); sent as PUT"
+            )
+            OutboxMessage.objects.create(
+                platform_id=message.platform_id,
+                module=replacement.module,
+                object_key=replacement.object_key,
+                method=replacement.method,
+                path=replacement.path,
+                body=replacement.body,
+                next_attempt_at=timezone.now(),
+                from_party=message.from_party,
+                to_party=message.to_party,
+            )
+            return "retry"
+    _finish(message, OutboxMessage.State.FAILED, error=str(exc))
+    logger.warning("push refused by partner: %s", exc)
+    return "failed"
+
+
+def _retry(message: OutboxMessage, exc: OcpiClientError, now: datetime) -> str:
+    paused = False
+    if exc.http_status == 429 or exc.retry_after is not None:
+        wait = exc.retry_after if exc.retry_after is not None else backoff_seconds(message.attempts)
+        message.next_attempt_at = now + timedelta(seconds=wait)
+        PushChannel.objects.filter(platform_id=message.platform_id).update(
+            open_until=message.next_attempt_at, last_error=str(exc)[:2000], last_failure_at=now
+        )
+        paused = True
+    else:
+        message.next_attempt_at = now + timedelta(seconds=backoff_seconds(message.attempts))
+        channel = PushChannel.objects.get(platform_id=message.platform_id)
+        channel.consecutive_failures += 1
+        channel.last_failure_at = now
+        channel.last_error = str(exc)[:2000]
+        if channel.consecutive_failures >= settings.OCPI_PUSH_BREAKER_THRESHOLD:
+            steps = channel.consecutive_failures - settings.OCPI_PUSH_BREAKER_THRESHOLD
+            pause = min(
+                settings.OCPI_PUSH_BREAKER_MAX_SECONDS, settings.OCPI_PUSH_BACKOFF_BASE_SECONDS * 2**steps
+            )
+            channel.open_until = now + timedelta(seconds=pause)
+            paused = True
+        channel.save()
+    message.last_error = str(exc)[:4000]
+    message.save()
+    logger.info("push to partner failed, will retry: %s", exc)
+    return "paused" if paused else "retry"
+
+
+def outbox_retry(*, messages: Iterable[OutboxMessage]) -> int:
+    """Admin: put FAILED messages back in the queue, due now."""
+    ids = [m.pk for m in messages if m.state == OutboxMessage.State.FAILED]
+    now = timezone.now()
+    count = OutboxMessage.objects.filter(pk__in=ids).update(
+        state=OutboxMessage.State.PENDING, next_attempt_at=now, created_at=now, attempts=0
+    )
+    platform_ids = set(OutboxMessage.objects.filter(pk__in=ids).values_list("platform_id", flat=True))
+    transaction.on_commit(lambda: kick(platform_ids))
+    return count
+
+
+def platforms_with_due_messages() -> list[int]:
+    now = timezone.now()
+    return list(
+        OutboxMessage.objects.filter(state=OutboxMessage.State.PENDING, next_attempt_at__lte=now)
+        .values_list("platform_id", flat=True)
+        .distinct()
+    )
