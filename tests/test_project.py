@@ -67,3 +67,10 @@ def test_ocpi_demo_is_idempotent_and_prints_a_token_a():
     assert "Token A:" in second.getvalue()
     assert "/ocpi/versions" in second.getvalue()
     assert Party.objects.own().count() == 2
+
+
+def test_admin_404_and_403_keep_their_status(client, django_user_model):
+    staff = django_user_model.objects.create_user("viewer", password="pw", is_staff=True)
+    client.force_login(staff)
+    assert client.get("/admin/ocpi/platform/999999/change/").status_code in (302, 403, 404)
+    assert client.get("/admin/ocpi/platform/add/").status_code == 403

@@ -10,7 +10,8 @@ import logging
 import time
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 
 from ocpi.core import context
 from ocpi.core.envelope import envelope
@@ -83,7 +84,12 @@ class OcpiRequestMiddleware:
         return response
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        """Anything that escaped a view outside DRF still answers the envelope, never an HTML 500."""
+        """Anything that escaped a view outside DRF still answers the envelope, never an HTML 500.
+
+        Django's own 4xx exceptions (404, 403, 400) keep their status: Django turns them into responses.
+        """
+        if isinstance(exception, Http404 | PermissionDenied | SuspiciousOperation | BadRequest):
+            return None
         logger.exception("unhandled error", exc_info=exception)
         return JsonResponse(
             envelope(status_code=OcpiStatus.SERVER_ERROR, message="Internal server error"), status=500
