@@ -1,4 +1,4 @@
-"""The CPO role: its OCPI endpoints are registered in version details when CPO is in OCPI_ROLES."""
+"""The CPO role: Sender of locations, tariffs, sessions, CDRs; Receiver of tokens (and the OCPP bridge)."""
 
 from django.apps import AppConfig
 
@@ -7,3 +7,13 @@ class CpoConfig(AppConfig):
     name = "cpo"
     verbose_name = "CPO role"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from ocpi.versions.registry import register
+        from ocpi.versions.schemas import InterfaceRole
+
+        register("locations", InterfaceRole.SENDER, "cpo/locations", party_role="CPO")
+        register("tariffs", InterfaceRole.SENDER, "cpo/tariffs", party_role="CPO")
+        register("sessions", InterfaceRole.SENDER, "cpo/sessions", party_role="CPO")
+        register("cdrs", InterfaceRole.SENDER, "cpo/cdrs", party_role="CPO")
+        register("tokens", InterfaceRole.RECEIVER, "cpo/tokens", party_role="CPO")

@@ -1,9 +1,19 @@
-"""The EMSP role: its OCPI endpoints are registered in version details when EMSP is in OCPI_ROLES."""
+"""The eMSP role: Receiver of locations, tariffs, sessions and CDRs; Sender of tokens."""
 
 from django.apps import AppConfig
 
 
 class EmspConfig(AppConfig):
     name = "emsp"
-    verbose_name = "EMSP role"
+    verbose_name = "eMSP role"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from ocpi.versions.registry import register
+        from ocpi.versions.schemas import InterfaceRole
+
+        register("locations", InterfaceRole.RECEIVER, "emsp/locations", party_role="EMSP")
+        register("tariffs", InterfaceRole.RECEIVER, "emsp/tariffs", party_role="EMSP")
+        register("tokens", InterfaceRole.SENDER, "emsp/tokens", party_role="EMSP")
+        register("sessions", InterfaceRole.RECEIVER, "emsp/sessions", party_role="EMSP")
+        register("cdrs", InterfaceRole.RECEIVER, "emsp/cdrs", party_role="EMSP")

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from enum import StrEnum
+from typing import Any, TypeVar
 
 from django.conf import settings
 from rest_framework.request import Request
@@ -10,9 +11,25 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ocpi.core.auth import OcpiCaller
-from ocpi.core.exceptions import UnknownObject
+from ocpi.core.exceptions import InvalidParameters, UnknownObject
 from ocpi.core.routing import PartyRef, Route, check_route, headers_for, parse_route, reply_parties
 from ocpi.models import Party
+
+E = TypeVar("E", bound=StrEnum)
+
+
+def enum_query(request: Request, name: str, enum: type[E], default: E | None = None) -> E | None:
+    """An enum query parameter (e.g. `?type=RFID`); an unknown value is 2001 naming the parameter."""
+    value = request.query_params.get(name)
+    if not value:
+        return default
+    try:
+        return enum(value)
+    except ValueError:
+        allowed = ", ".join(e.value for e in enum)
+        raise InvalidParameters(
+            f"Invalid query parameter {name}: {value!r} is not one of {allowed}"
+        ) from None
 
 
 def own_party_refs(role: str | None = None) -> list[PartyRef]:
@@ -53,6 +70,36 @@ class OcpiView(APIView):
             )
             request.ocpi_route = route  # type: ignore[attr-defined]
 
+    def writer_party(self, request: Request, *, country_code: str, party_id: str, role: str) -> Party:
+        """The caller's own party named in a Client Owned Object URL (§4.1.6); anything else is 2001.
+
+        A partner may write only under the country_code/party_id of a role it registered.
+        """
+        party = self._caller_party(request, country_code, party_id, role)
+        if party is None:
+            raise InvalidParameters(
+                f"{country_code.upper()}/{party_id.upper()} is not a {role} party registered by the caller"
+            )
+        return party
+
+    def reader_party(self, request: Request, *, country_code: str, party_id: str, role: str) -> Party:
+        """Like writer_party, for GETs: another party's objects are simply not there (§4.1.6.1: 404)."""
+        party = self._caller_party(request, country_code, party_id, role)
+        if party is None:
+            raise UnknownObject(f"Unknown object under {country_code.upper()}/{party_id.upper()}")
+        return party
+
+    def _caller_party(self, request: Request, country_code: str, party_id: str, role: str) -> Party | None:
+        cc, pid = country_code.upper(), party_id.upper()
+        return next(
+            (
+                p
+                for p in self.caller(request).parties
+                if p.country_code == cc and p.party_id == pid and p.role == role
+            ),
+            None,
+        )
+
     def route(self, request: Request) -> Route:
         return getattr(request, "ocpi_route", Route())
 
@@ -74,3 +121,26 @@ class OcpiView(APIView):
             for name, value in headers_for(from_party, to_party).items():
                 response[name] = value
         return response
+
+
+class ReceiverView(OcpiView):
+    """Receiver endpoints of Client Owned Objects (§4.1.6): `{country_code}/{party_id}/{id}...` URLs.
+
+    The URL's party must be one the caller registered with `owner_role`: GETs of others' objects are
+    404 (2003), writes under others' ids are 2001. `self.party` is the caller's party afterwards.
+    """
+
+    owner_role: str = "CPO"
+    party: Party
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        keys = {
+            "country_code": kwargs["country_code"],
+            "party_id": kwargs["party_id"],
+            "role": self.owner_role,
+        }
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            self.party = self.reader_party(request, **keys)
+        else:
+            self.party = self.writer_party(request, **keys)

@@ -1,0 +1,240 @@
+"""Writes and wire conversion of Sessions (§9.2.2 Receiver interface: PUT and PATCH), role neutral.
+
+The same services store a partner CPO's session pushed to our eMSP and our own CPO's sessions. The
+owner's `last_updated` is stored; a PUT or PATCH that changes nothing else writes nothing (lesson 10).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.db.models.functions import Upper
+from pydantic import TypeAdapter, ValidationError
+
+from ocpi.core.exceptions import validation_error
+from ocpi.core.patch import check_path_ids, validate_patch
+from ocpi.core.types import Number, format_datetime
+from ocpi.models import Party
+from ocpi.sessions import schemas
+from ocpi.sessions.models import Session, SessionChargingPeriod, fit_amount
+
+_NUMBER: TypeAdapter[Decimal] = TypeAdapter(Number)
+_KEY_FIELDS = ("country_code", "party_id", "id")
+
+
+def number_to_json(value: Decimal) -> Any:
+    """A stored Decimal as the wire number, exactly as the schemas serialise §16.4 numbers."""
+    return _NUMBER.dump_python(value, mode="json")
+
+
+def cdr_token_columns(token: schemas.CdrToken) -> dict[str, Any]:
+    """The §10.4.5 CdrToken as filter columns; the eMSP codes upper case, to match Party rows."""
+    return {
+        "cdr_token": token.to_json(),
+        "token_country_code": token.country_code.upper(),
+        "token_party_id": token.party_id.upper(),
+        "token_uid": token.uid,
+        "token_type": token.type.value,
+        "token_contract_id": token.contract_id,
+    }
+
+
+def _parse(data: schemas.Session | Mapping[str, Any]) -> schemas.Session:
+    if isinstance(data, schemas.Session):
+        return data
+    try:
+        return schemas.Session.model_validate(data)
+    except ValidationError as exc:
+        raise validation_error(exc) from None
+
+
+def _columns(session: schemas.Session) -> dict[str, Any]:
+    total = session.total_cost
+    return {
+        "ocpi_id": session.id,
+        "start_date_time": session.start_date_time,
+        "end_date_time": session.end_date_time,
+        "kwh": fit_amount("kwh", session.kwh),
+        **cdr_token_columns(session.cdr_token),
+        "auth_method": session.auth_method.value,
+        "authorization_reference": session.authorization_reference,
+        "location_id": session.location_id,
+        "evse_uid": session.evse_uid,
+        "connector_id": session.connector_id,
+        "meter_id": session.meter_id,
+        "currency": session.currency,
+        "total_cost_excl_vat": fit_amount("total_cost.excl_vat", total.excl_vat) if total else None,
+        "total_cost_incl_vat": fit_amount("total_cost.incl_vat", total.incl_vat) if total else None,
+        "status": session.status.value,
+        "last_updated": session.last_updated,
+    }
+
+
+def _apply(session: Session, values: Mapping[str, Any], *, periods_changed: bool = False) -> list[str]:
+    """Assign the values that differ; `last_updated` only follows a real change (interop lesson 10)."""
+    changed = [
+        name for name, value in values.items() if name != "last_updated" and getattr(session, name) != value
+    ]
+    if not changed and not periods_changed:
+        return []
+    for name in changed:
+        setattr(session, name, values[name])
+    session.last_updated = values["last_updated"]
+    return [*changed, "last_updated"]
+
+
+def _period_rows(session: Session, periods: Sequence[schemas.ChargingPeriod], *, first: int) -> list[Any]:
+    return [
+        SessionChargingPeriod(
+            session=session, position=first + n, start_date_time=period.start_date_time, data=period.to_json()
+        )
+        for n, period in enumerate(periods)
+    ]
+
+
+def _find_for_update(*, party: Party, session_id: str) -> Session | None:
+    return (
+        Session.objects.select_for_update()
+        .alias(id_ci=Upper("ocpi_id"))
+        .filter(country_code=party.country_code, ocpi_party_id=party.party_id, id_ci=session_id.upper())
+        .first()
+    )
+
+
+@transaction.atomic
+def session_put(
+    *, party: Party, data: schemas.Session | Mapping[str, Any], session_id: str | None = None
+) -> tuple[Session, bool]:
+    """§9.2.2.2 PUT: create or replace the Session of CPO `party`; returns (session, created).
+
+    The Session's country_code/party_id SHALL be the party's, as in the URL (InvalidParameters).
+    The new object replaces the stored one, charging periods included: an omitted or empty list
+    removes them. `session_id` is the URL's, when given, and must match the body's `id`.
+    """
+    session = _parse(data)
+    path = {"country_code": party.country_code, "party_id": party.party_id}
+    if session_id is not None:
+        path["id"] = session_id
+    check_path_ids(
+        path=path, body={"country_code": session.country_code, "party_id": session.party_id, "id": session.id}
+    )
+    values = _columns(session)
+    periods = session.charging_periods or []
+    existing = _find_for_update(party=party, session_id=session.id)
+    if existing is None:
+        try:
+            with transaction.atomic():
+                created = Session.objects.create(
+                    party=party, country_code=party.country_code, ocpi_party_id=party.party_id, **values
+                )
+                SessionChargingPeriod.objects.bulk_create(_period_rows(created, periods, first=0))
+            return created, True
+        except IntegrityError:
+            # A concurrent PUT of the same session won the insert: replace it instead.
+            existing = _find_for_update(party=party, session_id=session.id)
+            if existing is None:
+                raise
+    stored = list(existing.charging_periods.order_by("position").values_list("data", flat=True))
+    periods_changed = stored != [period.to_json() for period in periods]
+    changed = _apply(existing, values, periods_changed=periods_changed)
+    if changed:
+        existing.save(update_fields=changed)
+    if periods_changed:
+        existing.charging_periods.all().delete()
+        SessionChargingPeriod.objects.bulk_create(_period_rows(existing, periods, first=0))
+    return existing, False
+
+
+@transaction.atomic
+def session_patch(*, session: Session, patch: Mapping[str, Any]) -> Session:
+    """§9.2.2.3 PATCH: replace the fields present, and APPEND the `charging_periods` given.
+
+    An omitted or empty `charging_periods` leaves the stored list alone (§9.2.2.3, interop lesson 11);
+    replacing periods takes a PUT. A period equal to one already stored (same start, dimensions and
+    tariff) is not appended again: it is a retried PATCH, not a new period. The key (country_code,
+    party_id, id) cannot change. `last_updated` is required. Returns the stored session.
+    """
+    fields = validate_patch(schemas.Session, patch)
+    locked = Session.objects.select_for_update().get(pk=session.pk)
+    current = _session_dict(locked, [])
+    check_path_ids(path={name: current[name] for name in _KEY_FIELDS}, body=patch)
+    merged = _parse({**current, **{name: patch[name] for name in fields}})
+    incoming = merged.charging_periods or []
+    new_periods: list[schemas.ChargingPeriod] = []
+    if incoming:
+        starts = {period.start_date_time for period in incoming}
+        known = list(
+            locked.charging_periods.filter(start_date_time__in=starts).values_list("data", flat=True)
+        )
+        for period in incoming:
+            as_json = period.to_json()
+            if as_json not in known:
+                known.append(as_json)
+                new_periods.append(period)
+    changed = _apply(locked, _columns(merged), periods_changed=bool(new_periods))
+    if changed:
+        locked.save(update_fields=changed)
+    if new_periods:
+        last = locked.charging_periods.aggregate(last=Max("position"))["last"]
+        first = 0 if last is None else last + 1
+        SessionChargingPeriod.objects.bulk_create(_period_rows(locked, new_periods, first=first))
+    return locked
+
+
+def _session_dict(session: Session, periods: list[Any]) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "country_code": session.country_code,
+        "party_id": session.ocpi_party_id,
+        "id": session.ocpi_id,
+        "start_date_time": format_datetime(session.start_date_time),
+    }
+    if session.end_date_time is not None:
+        data["end_date_time"] = format_datetime(session.end_date_time)
+    data["kwh"] = number_to_json(session.kwh)
+    data["cdr_token"] = session.cdr_token
+    data["auth_method"] = session.auth_method
+    if session.authorization_reference is not None:
+        data["authorization_reference"] = session.authorization_reference
+    data["location_id"] = session.location_id
+    data["evse_uid"] = session.evse_uid
+    data["connector_id"] = session.connector_id
+    if session.meter_id is not None:
+        data["meter_id"] = session.meter_id
+    data["currency"] = session.currency
+    if periods:
+        data["charging_periods"] = periods
+    if session.total_cost_excl_vat is not None:
+        total: dict[str, Any] = {"excl_vat": number_to_json(session.total_cost_excl_vat)}
+        if session.total_cost_incl_vat is not None:
+            total["incl_vat"] = number_to_json(session.total_cost_incl_vat)
+        data["total_cost"] = total
+    data["status"] = session.status
+    data["last_updated"] = format_datetime(session.last_updated)
+    return data
+
+
+def sessions_to_json(sessions: Sequence[Session]) -> list[dict[str, Any]]:
+    """A page of §9.3.1 Sessions as wire JSON, built from columns and stored JSON.
+
+    One query fetches the charging periods of the whole page, whatever its size.
+    """
+    if not sessions:
+        return []
+    periods: dict[int, list[Any]] = {session.pk: [] for session in sessions}
+    rows = (
+        SessionChargingPeriod.objects.filter(session_id__in=list(periods))
+        .order_by("session_id", "position")
+        .values_list("session_id", "data")
+    )
+    for session_pk, data in rows:
+        periods[session_pk].append(data)
+    return [_session_dict(session, periods[session.pk]) for session in sessions]
+
+
+def session_to_json(session: Session) -> dict[str, Any]:
+    """One §9.3.1 Session as wire JSON (one query, for its charging periods)."""
+    return sessions_to_json([session])[0]
