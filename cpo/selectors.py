@@ -33,13 +33,13 @@ def _unpublished_visible_ids(caller_parties: Iterable[Party]) -> list[int]:
     emsp = [p for p in caller_parties if p.role == "EMSP"]
     if not emsp:
         return []
-    candidates = list(
+    rows = (
         locations_of_own_parties()
         .filter(publish=False)
         .exclude(publish_allowed_to__isnull=True)
         .values_list("pk", "publish_allowed_to")
     )
-    candidates = [(pk, entries) for pk, entries in candidates if entries]
+    candidates: list[tuple[int, list[dict[str, Any]]]] = [(pk, entries) for pk, entries in rows if entries]
     if not candidates:
         return []
     uids, visuals, groups = set(), set(), set()

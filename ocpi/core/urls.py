@@ -10,7 +10,7 @@ from django.urls import URLPattern, re_path
 _PARAM = re.compile(r"<(\w+)>")
 
 
-def ocpi_path(route: str, view: Any, name: str | None = None) -> URLPattern:
+def ocpi_path(route: str, view: Any) -> URLPattern:
     """`ocpi_path("locations/<country_code>/<party_id>/<location_id>", View)`: each <param> is one segment."""
     pattern = _PARAM.sub(lambda m: rf"(?P<{m.group(1)}>[^/]+)", route.strip("/"))
-    return re_path(rf"^{pattern}/?$", view, name=name)
+    return re_path(rf"^{pattern}/?$", view)

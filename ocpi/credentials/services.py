@@ -43,8 +43,14 @@ class RegistrationFailed(Exception):
 
 
 def new_token() -> str:
-    """A fresh credentials token: 43 URL-safe characters, within §7.3's 64 printable ASCII."""
-    return secrets.token_urlsafe(32)
+    """A fresh credentials token: 43 URL-safe characters, within §7.3's 64 printable ASCII.
+
+    Never starting with "-": operators pass it on a command line (`ocpi_register <url> <token>`).
+    """
+    while True:
+        token = secrets.token_urlsafe(32)
+        if not token.startswith("-"):
+            return token
 
 
 def our_credentials(*, token: str) -> Credentials:
@@ -171,7 +177,7 @@ def credentials_get(*, caller: OcpiCaller) -> Credentials:
 
 def registration_accept(*, caller: OcpiCaller, credentials: Credentials) -> Credentials:
     """POST (§7.2.2): fetch the client's endpoints with its token B, store it all, answer with token C."""
-    if not caller.is_registration_token:
+    if not caller.is_registration_token or caller.platform.is_registered:
         raise MethodNotAllowed("Already registered: use PUT to update credentials", http_status=405)
     partner = fetch_partner_version(versions_url=credentials.url, token=credentials.token)
     with transaction.atomic():
@@ -179,6 +185,8 @@ def registration_accept(*, caller: OcpiCaller, credentials: Credentials) -> Cred
         if token_a.revoked_at is not None:
             raise Unauthorized("This registration token has already been used")
         platform = Platform.objects.select_for_update().get(pk=caller.platform.pk)
+        if platform.is_registered:
+            raise MethodNotAllowed("Already registered: use PUT to update credentials", http_status=405)
         _store_partner(platform, credentials=credentials, partner=partner, outgoing_token=credentials.token)
         token_a.revoked_at = timezone.now()
         token_a.save(update_fields=["revoked_at"])
@@ -273,14 +281,36 @@ def platform_register(*, platform: Platform) -> Platform:
     try:
         client = OcpiClient(token=platform.outgoing_token, module="credentials")
         answer = client.post(credentials_url, our_credentials(token=token_b).to_json())
+    except OcpiClientError as exc:
+        token_row.delete()
+        raise _fail(platform, f"Registration with {credentials_url} failed: {exc}") from exc
+    try:
         theirs = Credentials.model_validate(answer.data)
         with transaction.atomic():
             _store_partner(platform, credentials=theirs, partner=partner, outgoing_token=theirs.token)
-    except (OcpiClientError, ValidationError, OcpiError) as exc:
+            # A Token A we may have issued to the same partner is moot now.
+            platform.tokens.filter(kind=CredentialsToken.Kind.REGISTRATION, revoked_at__isnull=True).update(
+                revoked_at=timezone.now()
+            )
+    except (ValidationError, OcpiError) as exc:
+        # The partner has registered us already: unregister there too, so neither side keeps half of it.
+        _undo_registration(credentials_url, answer.data)
         token_row.delete()
         raise _fail(platform, f"Registration with {credentials_url} failed: {exc}") from exc
     logger.info("registered with platform %s", platform.name)
     return platform
+
+
+def _undo_registration(credentials_url: str, answer: object) -> None:
+    """Best-effort DELETE at the partner with the token it just gave us (if it gave a usable one)."""
+    token = answer.get("token") if isinstance(answer, dict) else None
+    if not isinstance(token, str) or not token:
+        logger.warning("cannot undo the registration at %s: its answer carries no token", credentials_url)
+        return
+    try:
+        OcpiClient(token=token, module="credentials").delete(credentials_url)
+    except OcpiClientError as exc:
+        logger.warning("cannot undo the registration at %s: %s", credentials_url, exc)
 
 
 def platform_update_credentials(*, platform: Platform) -> Platform:
@@ -299,16 +329,27 @@ def platform_update_credentials(*, platform: Platform) -> Platform:
     try:
         client = OcpiClient(token=platform.outgoing_token, module="credentials")
         answer = client.put(credentials_url, our_credentials(token=token_b).to_json())
+    except OcpiClientError as exc:
+        token_row.delete()
+        raise _fail(platform, f"Credentials update with {credentials_url} failed: {exc}") from exc
+    # The partner accepted: from now on it calls us with token B only, and our old token is dead there.
+    platform.tokens.filter(revoked_at__isnull=True).exclude(pk=token_row.pk).update(revoked_at=timezone.now())
+    try:
         theirs = Credentials.model_validate(answer.data)
+    except ValidationError as exc:
+        raise _fail(platform, f"Credentials update with {credentials_url}: invalid answer: {exc}") from exc
+    try:
         partner = fetch_partner_version(versions_url=theirs.url, token=theirs.token)
         with transaction.atomic():
             _store_partner(platform, credentials=theirs, partner=partner, outgoing_token=theirs.token)
-            platform.tokens.filter(revoked_at__isnull=True).exclude(pk=token_row.pk).update(
-                revoked_at=timezone.now()
-            )
-    except (OcpiClientError, ValidationError, OcpiError) as exc:
-        token_row.delete()
-        raise _fail(platform, f"Credentials update with {credentials_url} failed: {exc}") from exc
+    except OcpiError as exc:
+        # Keep its new token and the endpoints we knew, and report.
+        Platform.objects.filter(pk=platform.pk).update(outgoing_token=theirs.token)
+        platform.outgoing_token = theirs.token
+        raise _fail(
+            platform,
+            f"Credentials rotated with {credentials_url}, but refreshing its endpoints failed: {exc}",
+        ) from exc
     logger.info("rotated credentials with platform %s", platform.name)
     return platform
 

@@ -13,7 +13,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("versions_url")
-        parser.add_argument("token_a")
+        parser.add_argument("token_a", help="The partner's Token A (put -- before it if it starts with -)")
         parser.add_argument("--name", default=None)
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -21,7 +21,9 @@ class Command(BaseCommand):
         existing = Platform.objects.filter(name=name).first()
         if existing is not None and existing.is_registered:
             raise CommandError(f"Platform {name!r} is already registered")
+        before = None
         if existing is not None:
+            before = {f: getattr(existing, f) for f in ("status", "versions_url", "outgoing_token")}
             existing.versions_url, existing.outgoing_token = options["versions_url"], options["token_a"]
             existing.status = Platform.Status.NEW
             existing.save()
@@ -33,8 +35,11 @@ class Command(BaseCommand):
         try:
             platform_register(platform=platform)
         except RegistrationFailed as exc:
-            if existing is None:
-                platform.delete()  # nothing half-stored: the command created it, the command removes it
+            # Nothing half-stored: what the command created it removes, what it changed it puts back.
+            if before is None:
+                platform.delete()
+            else:
+                Platform.objects.filter(pk=platform.pk).update(**before)
             raise CommandError(str(exc)) from exc
         parties = ", ".join(str(p) for p in platform.parties.all())
         self.stdout.write(self.style.SUCCESS(f"registered with {platform.name} ({parties})"))
