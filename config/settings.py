@@ -99,7 +99,7 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["ocpi.core.parsers.OcpiJSONParser", "ocpi.core.parsers.LenientJSONParser"],
     "EXCEPTION_HANDLER": "ocpi.core.exceptions.ocpi_exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "ocpi.core.openapi.OcpiAutoSchema",
     "UNAUTHENTICATED_USER": None,
 }
 SPECTACULAR_SETTINGS = {
@@ -109,6 +109,7 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "OAS_VERSION": "3.1.0",
+    "PREPROCESSING_HOOKS": ["ocpi.core.openapi.drop_slash_variants"],
 }
 
 # --- Celery ---------------------------------------------------------------------------------------

@@ -10,13 +10,13 @@ from cpo.views.tokens import TokenReceiverView
 from ocpi.core.urls import ocpi_path
 
 urlpatterns: list[URLPattern] = [
-    ocpi_path("locations", LocationListView.as_view()),
-    ocpi_path("locations/<location_id>", LocationView.as_view()),
-    ocpi_path("locations/<location_id>/<evse_uid>", EvseView.as_view()),
-    ocpi_path("locations/<location_id>/<evse_uid>/<connector_id>", ConnectorView.as_view()),
-    ocpi_path("tariffs", TariffListView.as_view()),
-    ocpi_path("sessions", SessionListView.as_view()),
-    ocpi_path("sessions/<session_id>/charging_preferences", ChargingPreferencesView.as_view()),
-    ocpi_path("cdrs", CdrListView.as_view()),
-    ocpi_path("tokens/<country_code>/<party_id>/<token_uid>", TokenReceiverView.as_view()),
+    *ocpi_path("locations", LocationListView.as_view()),
+    *ocpi_path("locations/<location_id>", LocationView.as_view()),
+    *ocpi_path("locations/<location_id>/<evse_uid>", EvseView.as_view()),
+    *ocpi_path("locations/<location_id>/<evse_uid>/<connector_id>", ConnectorView.as_view()),
+    *ocpi_path("tariffs", TariffListView.as_view()),
+    *ocpi_path("sessions", SessionListView.as_view()),
+    *ocpi_path("sessions/<session_id>/charging_preferences", ChargingPreferencesView.as_view()),
+    *ocpi_path("cdrs", CdrListView.as_view()),
+    *ocpi_path("tokens/<country_code>/<party_id>/<token_uid>", TokenReceiverView.as_view()),
 ]

@@ -12,13 +12,13 @@ from ocpi.core.urls import ocpi_path
 LOCATION = "locations/<country_code>/<party_id>/<location_id>"
 
 urlpatterns: list[URLPattern] = [
-    ocpi_path(LOCATION, LocationReceiverView.as_view()),
-    ocpi_path(f"{LOCATION}/<evse_uid>", EvseReceiverView.as_view()),
-    ocpi_path(f"{LOCATION}/<evse_uid>/<connector_id>", ConnectorReceiverView.as_view()),
-    ocpi_path("tariffs/<country_code>/<party_id>/<tariff_id>", TariffReceiverView.as_view()),
-    ocpi_path("tokens", TokenListView.as_view()),
-    ocpi_path("tokens/<token_uid>/authorize", TokenAuthorizeView.as_view()),
-    ocpi_path("sessions/<country_code>/<party_id>/<session_id>", SessionReceiverView.as_view()),
-    ocpi_path("cdrs", CdrReceiverView.as_view()),
-    ocpi_path("cdrs/<country_code>/<party_id>/<cdr_id>", CdrDetailView.as_view()),
+    *ocpi_path(LOCATION, LocationReceiverView.as_view()),
+    *ocpi_path(f"{LOCATION}/<evse_uid>", EvseReceiverView.as_view()),
+    *ocpi_path(f"{LOCATION}/<evse_uid>/<connector_id>", ConnectorReceiverView.as_view()),
+    *ocpi_path("tariffs/<country_code>/<party_id>/<tariff_id>", TariffReceiverView.as_view()),
+    *ocpi_path("tokens", TokenListView.as_view()),
+    *ocpi_path("tokens/<token_uid>/authorize", TokenAuthorizeView.as_view()),
+    *ocpi_path("sessions/<country_code>/<party_id>/<session_id>", SessionReceiverView.as_view()),
+    *ocpi_path("cdrs", CdrReceiverView.as_view()),
+    *ocpi_path("cdrs/<country_code>/<party_id>/<cdr_id>", CdrDetailView.as_view()),
 ]

@@ -6,6 +6,7 @@ from functools import cache
 from typing import Any
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.openapi import AutoSchema
 from pydantic import BaseModel, create_model
 
 
@@ -40,3 +41,16 @@ class OcpiTokenScheme(OpenApiAuthenticationExtension):
             "name": "Authorization",
             "description": "`Token <base64 of the credentials token>`; the plain token is accepted too.",
         }
+
+
+class OcpiAutoSchema(AutoSchema):
+    """Operation ids from the whole path, so /locations/{id} and /locations/{id}/{evse_uid} differ."""
+
+    def get_operation_id(self) -> str:
+        parts = [p.strip("{}") for p in self.path.strip("/").split("/") if p not in ("ocpi", "2.2.1")]
+        return "_".join([*(parts or ["version_details"]), self.method.lower()])
+
+
+def drop_slash_variants(endpoints: list[tuple[Any, ...]], **kwargs: Any) -> list[tuple[Any, ...]]:
+    """PREPROCESSING_HOOK: document each OCPI path once, without the trailing-slash twin."""
+    return [e for e in endpoints if not (e[0].startswith("/ocpi/") and e[0].endswith("/"))]

@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from django.urls import URLPattern, re_path
-
-_PARAM = re.compile(r"<(\w+)>")
+from django.urls import URLPattern, path
 
 
-def ocpi_path(route: str, view: Any) -> URLPattern:
-    """`ocpi_path("locations/<country_code>/<party_id>/<location_id>", View)`: each <param> is one segment."""
-    pattern = _PARAM.sub(lambda m: rf"(?P<{m.group(1)}>[^/]+)", route.strip("/"))
-    return re_path(rf"^{pattern}/?$", view)
+def ocpi_path(route: str, view: Any) -> list[URLPattern]:
+    """`ocpi_path("locations/<country_code>/<party_id>/<location_id>", View)`; `/` at the end is accepted too.
+
+    The slash variant is left out of the OpenAPI document (ocpi.core.openapi.drop_slash_variants).
+    """
+    route = re.sub(r"<(\w+)>", r"<str:\1>", route.strip("/"))
+    return [path(route, view), path(f"{route}/", view)]
