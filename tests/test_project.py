@@ -12,8 +12,11 @@ from django.test import override_settings
 
 from ocpi.core import context
 from ocpi.core.logging import ContextFilter
+from ocpi.locations.models import EVSE, Location
 from ocpi.models import Party
 from ocpi.services import own_parties_sync
+from ocpi.tariffs.models import Tariff
+from ocpi.tokens.models import Token
 
 pytestmark = pytest.mark.django_db
 
@@ -67,6 +70,10 @@ def test_ocpi_demo_is_idempotent_and_prints_a_token_a():
     assert "Token A:" in second.getvalue()
     assert "/ocpi/versions" in second.getvalue()
     assert Party.objects.own().count() == 2
+    assert Location.objects.filter(party__platform__isnull=True).count() == 3
+    assert EVSE.objects.count() == 6
+    assert Tariff.objects.count() == 1
+    assert Token.objects.filter(party__role="EMSP", party__platform__isnull=True).count() == 2
 
 
 def test_admin_404_and_403_keep_their_status(client, django_user_model):
