@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import urlsplit
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from ocpi.cdrs.services import cdr_create
+from ocpi.core.client import _LINK_NEXT
 from ocpi.locations.schemas import Location as LocationSchema
 from ocpi.locations.services import location_put
 from ocpi.models import Party
@@ -157,3 +161,42 @@ def test_charging_preferences_of_another_emsps_session_is_unknown(own_cpo, make_
     response = send(other.client(), "put", f"{BASE}/sessions/S1/charging_preferences", PREFS)
     assert response.status_code == 404
     assert response.json()["status_code"] == 2003
+
+
+# --- Paging over a thousand sessions and CDRs ------------------------------------------------------------
+
+
+def _crawl(client, url):
+    seen = []
+    while url:
+        response = client.get(url)
+        seen.extend(item["id"] for item in response.json()["data"])
+        match = _LINK_NEXT.search(response.get("Link", ""))
+        url = f"{urlsplit(match.group(1)).path}?{urlsplit(match.group(1)).query}" if match else None
+    return seen
+
+
+def _queries(client, url):
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).json()["status_code"] == 1000
+    return len(queries)
+
+
+def test_a_thousand_sessions_page_through_once_each_in_constant_queries(own_cpo, tnm):
+    for i in range(1005):
+        own_session(own_cpo, f"S{i:04d}")
+    client = tnm.client()
+    seen = _crawl(client, f"{BASE}/sessions")
+    assert len(seen) == 1005
+    assert len(set(seen)) == 1005
+    assert _queries(client, f"{BASE}/sessions?limit=10") == _queries(client, f"{BASE}/sessions?limit=100")
+
+
+def test_a_thousand_cdrs_page_through_once_each_in_constant_queries(own_cpo, tnm):
+    cdr = {**example("cdr_example.json"), "country_code": "NL", "party_id": "OCP"}
+    for i in range(1005):
+        cdr_create(party=own_cpo, data={**cdr, "id": f"CDR{i:04d}"})
+    client = tnm.client()
+    seen = _crawl(client, f"{BASE}/cdrs")
+    assert sorted(seen) == [f"CDR{i:04d}" for i in range(1005)]
+    assert _queries(client, f"{BASE}/cdrs?limit=10") == _queries(client, f"{BASE}/cdrs?limit=100")
