@@ -46,3 +46,32 @@ class AuthorizationRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.authorization_reference} {self.allowed}"
+
+
+class CdrPriceCheck(models.Model):
+    """The eMSP's own pricing of a CDR it received, against the cost the CPO put on it (§10, §11).
+
+    Pricing disputes are the most common roaming problem (interop lesson 12); this records, per CDR,
+    what the CPO's own tariff gives with our pricing engine, so an operator sees mismatches at once.
+    """
+
+    class Outcome(models.TextChoices):
+        OK = "OK", "Matches"
+        MISMATCH = "MISMATCH", "Differs from our pricing"
+        NO_TARIFF = "NO_TARIFF", "No tariff to check against"
+        ERROR = "ERROR", "Could not be priced"
+
+    cdr = models.OneToOneField("ocpi_cdrs.Cdr", on_delete=models.CASCADE, related_name="price_check")
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, db_index=True)
+    tariff_ids = models.JSONField(default=list, blank=True)
+    time_zone = models.CharField(max_length=64, default="UTC")
+    reported_excl_vat = models.DecimalField(max_digits=20, decimal_places=4)
+    reported_incl_vat = models.DecimalField(max_digits=20, decimal_places=4, null=True, blank=True)
+    expected_excl_vat = models.DecimalField(max_digits=20, decimal_places=4, null=True, blank=True)
+    expected_incl_vat = models.DecimalField(max_digits=20, decimal_places=4, null=True, blank=True)
+    difference_excl_vat = models.DecimalField(max_digits=20, decimal_places=4, null=True, blank=True)
+    message = models.TextField(blank=True)
+    checked_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"price check of {self.cdr_id}: {self.outcome}"

@@ -21,7 +21,6 @@ def _own_token(uid: str, token_type: str) -> Token:
         Token.objects.filter(
             uid__iexact=uid, type=token_type, party__platform__isnull=True, party__role="EMSP"
         )
-        .select_related("policy")
         .first()
     )
     if token is None:
@@ -30,10 +29,7 @@ def _own_token(uid: str, token_type: str) -> Token:
 
 
 def _policy(token: Token) -> TokenPolicy | None:
-    try:
-        return token.policy
-    except TokenPolicy.DoesNotExist:
-        return None
+    return TokenPolicy.objects.filter(token=token).first()
 
 
 def _location_allowed(policy: TokenPolicy, caller_parties: list[Party], location: LocationReferences) -> bool:

@@ -8,9 +8,10 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from emsp.services.cdrs import cdr_receive
 from ocpi.cdrs.schemas import CDR
 from ocpi.cdrs.selectors import cdr_get
-from ocpi.cdrs.services import cdr_create, cdr_to_json
+from ocpi.cdrs.services import cdr_to_json
 from ocpi.core.envelope import ocpi_response
 from ocpi.core.openapi import envelope_of
 from ocpi.core.views import OcpiView, ReceiverView
@@ -26,7 +27,7 @@ class CdrReceiverView(OcpiView):
     def post(self, request: Request) -> Response:
         cdr = CDR.model_validate(request.data)
         party = self.writer_party(request, country_code=cdr.country_code, party_id=cdr.party_id, role="CPO")
-        stored, created = cdr_create(party=party, data=cdr)
+        stored, created = cdr_receive(party=party, data=cdr)
         location = f"{endpoint_url(CDRS_PATH)}/{stored.country_code}/{stored.ocpi_party_id}/{stored.ocpi_id}"
         return ocpi_response(http_status=201 if created else 200, headers={"Location": location})
 

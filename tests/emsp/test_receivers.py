@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import copy
 import json
+from decimal import Decimal
 
 import pytest
 
+from emsp.models import CdrPriceCheck
 from ocpi.cdrs.models import Cdr
 from ocpi.sessions.models import Session
 from tests.conftest import example
@@ -149,3 +151,33 @@ def test_cdr_of_another_party_is_refused(stk):
     response = send(stk.client(), "post", CDRS, example("cdr_example.json"))
     assert response.json()["status_code"] == 2001
     assert not Cdr.objects.exists()
+
+
+# --- the eMSP checks the cost of the CDRs it receives --------------------------------------------------
+
+
+def test_received_cdr_cost_matches_our_pricing(bec):
+    send(bec.client(), "post", CDRS, example("cdr_example.json"))
+    check = CdrPriceCheck.objects.get()
+    assert check.outcome == "OK"
+    assert check.expected_excl_vat == Decimal("4.00")
+    assert check.difference_excl_vat == Decimal("0")
+
+
+def test_received_cdr_with_a_wrong_cost_is_flagged(bec):
+    cdr = example("cdr_example.json")
+    cdr["total_cost"] = {"excl_vat": 5.0, "incl_vat": 5.5}
+    send(bec.client(), "post", CDRS, cdr)
+    check = CdrPriceCheck.objects.get()
+    assert check.outcome == "MISMATCH"
+    assert check.difference_excl_vat == Decimal("1.00")
+    assert "4.00" in check.message
+
+
+def test_received_cdr_without_a_known_tariff(bec):
+    cdr = example("cdr_example.json")
+    cdr.pop("tariffs", None)
+    for period in cdr["charging_periods"]:
+        period["tariff_id"] = "UNKNOWN"
+    send(bec.client(), "post", CDRS, cdr)
+    assert CdrPriceCheck.objects.get().outcome == "NO_TARIFF"
