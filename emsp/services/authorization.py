@@ -17,12 +17,9 @@ from ocpi.tokens.services import token_to_json
 
 
 def _own_token(uid: str, token_type: str) -> Token:
-    token = (
-        Token.objects.filter(
-            uid__iexact=uid, type=token_type, party__platform__isnull=True, party__role="EMSP"
-        )
-        .first()
-    )
+    token = Token.objects.filter(
+        uid__iexact=uid, type=token_type, party__platform__isnull=True, party__role="EMSP"
+    ).first()
     if token is None:
         raise UnknownToken(f"Unknown token {uid} ({token_type})")
     return token

@@ -2,6 +2,9 @@
 
 There is no update service on purpose: a CDR "cannot be changed or replaced once sent" (§10.1); a
 correction is a new credit CDR (§10.1.1), created like any other.
+
+A new CDR of our own CPO (a party without platform) is queued, in the same transaction, for a POST to
+the eMSP owning its token (`ocpi.cdrs.push`, §10.2.2.2); a duplicate create queues nothing.
 """
 
 from __future__ import annotations
@@ -129,13 +132,18 @@ def cdr_create(*, party: Party, data: schemas.CDR | Mapping[str, Any]) -> tuple[
             created = Cdr.objects.create(
                 party=party, country_code=party.country_code, ocpi_party_id=party.party_id, **values
             )
-        return created, True
     except IntegrityError:
         # A concurrent POST of the same CDR won the insert.
         existing = _find(party=party, cdr_id=cdr.id)
         if existing is None:
             raise
         return _existing(party, values, existing)
+    if party.platform_id is None:
+        # Imported here: the push module builds its body with this module's cdr_to_json.
+        from ocpi.cdrs.push import cdr_pushed
+
+        cdr_pushed(cdr=created, party=party)
+    return created, True
 
 
 def _price(excl_vat: Decimal | None, incl_vat: Decimal | None) -> dict[str, Any] | None:

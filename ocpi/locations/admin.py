@@ -1,20 +1,25 @@
 """Admin for Locations, EVSEs and Connectors (§8), for operators editing our own charging locations.
 
 Every form is validated through the wire schemas, so whatever is saved here is still valid OCPI
-(lengths, enums, patterns, JSON value objects, cross-field rules). Saving records the change through
-the services (`*_touch`), so `last_updated` moves with real edits only and reaches the parents.
-Partners' copies are read-only: they mirror what the partner pushed. Locations and EVSEs cannot be
-deleted: "There is no way to entirely delete Locations, EVSEs and Connectors" (§8.1); set an EVSE's
-status to REMOVED instead.
+(lengths, enums, patterns, JSON value objects, cross-field rules). Nothing is saved with
+`model.save()`: every save goes through the services as the OCPI call a partner would make, so
+`last_updated` moves with real edits only, reaches the parents, and the change is pushed to the
+partners in the same transaction (`ocpi.locations.push`): a new object is a PUT, an edit of some
+fields is a PATCH of those fields (e.g. an EVSE status), an added, removed or reordered connector is a
+PUT of its EVSE. Partners' copies are read-only: they mirror what the partner pushed. Locations and
+EVSEs cannot be deleted: "There is no way to entirely delete Locations, EVSEs and Connectors" (§8.1);
+set an EVSE's status to REMOVED instead.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.db import models
 from django.db.models import Max, QuerySet
 from django.forms.models import construct_instance
 from django.http import HttpRequest
@@ -22,7 +27,7 @@ from django.utils import timezone
 from pydantic import ValidationError
 
 from ocpi.core.exceptions import InvalidParameters
-from ocpi.core.patch import validate_patch
+from ocpi.core.patch import LAST_UPDATED, validate_patch
 from ocpi.core.types import OcpiModel
 from ocpi.locations import schemas, services
 from ocpi.locations.models import EVSE, Connector, Location
@@ -52,6 +57,47 @@ def _stamp_new(instance: Location | EVSE | Connector) -> None:
 
 def _own_party(party: Party | None) -> bool:
     return party is not None and party.platform_id is None
+
+
+def adopt(obj: models.Model, pk: int) -> None:
+    """Turn the admin's unsaved instance into the row a service wrote, for the admin's log and redirect."""
+    obj.pk = pk
+    obj._state.adding = False
+    obj.refresh_from_db()
+
+
+_WIRE_NAMES = {"ocpi_id": "id", "latitude": "coordinates", "longitude": "coordinates"}
+_NOT_WIRE = frozenset({"party", "location", "position", "last_updated"})
+
+
+def _wire_fields(changed: Iterable[str]) -> list[str]:
+    """A form's changed fields as the OCPI fields they are part of (latitude -> coordinates)."""
+    fields: list[str] = []
+    for name in changed:
+        if name not in _NOT_WIRE and _WIRE_NAMES.get(name, name) not in fields:
+            fields.append(_WIRE_NAMES.get(name, name))
+    return fields
+
+
+def _patch(model: type[OcpiModel], rendered: Mapping[str, Any], fields: Iterable[str]) -> dict[str, Any]:
+    """A validated PATCH of `fields` with their values in `rendered` (a cleared optional one as null)."""
+    return validate_patch(model, {name: rendered.get(name) for name in fields}, require_last_updated=False)
+
+
+def _save_evse_fields(form: forms.ModelForm, evse: EVSE, stamp: datetime) -> None:
+    """An edit of an existing EVSE's own fields: a PATCH of the changed ones (`evse_patch`), and a move
+    when its position changed (`evse_move`)."""
+    fields = _wire_fields(form.changed_data)
+    if fields:
+        patch = _patch(schemas.EVSE, services.evse_fields_to_json(evse), fields)
+        patch[LAST_UPDATED] = stamp
+        services.evse_patch(evse=evse, patch=patch)
+    if "position" in form.changed_data:
+        position = evse.position
+        if position is None:
+            top = EVSE.objects.filter(location_id=evse.location_id).aggregate(top=Max("position"))["top"]
+            position = 0 if top is None else top + 1
+        services.evse_move(evse=evse, position=position, at=stamp)
 
 
 class SchemaForm(forms.ModelForm):
@@ -164,7 +210,7 @@ class EVSEInline(admin.TabularInline):
     model = EVSE
     form = EVSEInlineForm
     fields = ("position", "uid", "evse_id", "status", "floor_level", "physical_reference", "last_updated")
-    readonly_fields = ("last_updated",)
+    readonly_fields = ("uid", "last_updated")  # an EVSE's uid names it at the partners: it cannot change
     ordering = ("position", "pk")
     extra = 0
     show_change_link = True
@@ -258,16 +304,25 @@ class LocationAdmin(admin.ModelAdmin):
         return False
 
     def save_model(self, request: HttpRequest, obj: Location, form: forms.ModelForm, change: bool) -> None:
-        super().save_model(request, obj, form, change)
-        if change and form.has_changed():
-            services.location_touch(location=obj)
+        """A new location is a `location_put` (PUT), an edit a `location_patch` of the changed fields."""
+        if not change:
+            data = schemas.Location.model_validate(services.location_fields_to_json(obj))
+            location, _ = services.location_put(party=obj.party, data=data)
+            adopt(obj, location.pk)
+            return
+        fields = _wire_fields(form.changed_data)
+        if fields:
+            patch = _patch(schemas.Location, services.location_fields_to_json(obj), fields)
+            services.location_patch(location=obj, patch=patch)
+            obj.refresh_from_db()
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
-        formset.save()
+        """EVSEs edited in the inline: a PATCH of each one's changed fields (e.g. its status)."""
+        formset.save(commit=False)  # fills changed_objects for the admin's change message; writes nothing
         stamp = timezone.now()
         for evse_form in formset.forms:
             if evse_form.has_changed() and evse_form.instance.pk:
-                services.evse_touch(evse=evse_form.instance, at=stamp)
+                _save_evse_fields(evse_form, evse_form.instance, stamp)
 
 
 # --- EVSE ----------------------------------------------------------------------------------------
@@ -421,31 +476,52 @@ class EVSEAdmin(admin.ModelAdmin):
         return False
 
     def save_model(self, request: HttpRequest, obj: EVSE, form: forms.ModelForm, change: bool) -> None:
-        if obj.position is None:
-            top = EVSE.objects.filter(location=obj.location).aggregate(top=Max("position"))["top"]
-            obj.position = 0 if top is None else top + 1
-        super().save_model(request, obj, form, change)
+        """An edit of the EVSE's own fields is a PATCH of them; a new EVSE needs its connectors
+        (§8.3.2), so it is written whole with them in `save_formset`."""
+        if change and form.has_changed():
+            _save_evse_fields(form, obj, timezone.now())
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
-        connectors = formset.save(commit=False)
-        for connector in formset.deleted_objects:
-            connector.delete()
-        top = Connector.objects.filter(evse=form.instance).aggregate(top=Max("position"))["top"]
-        for connector in connectors:
-            if connector.position is None:
-                top = 0 if top is None else top + 1
-                connector.position = top
-            connector.save()
+        """The connectors, through the services as one OCPI call each.
 
-    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
-        super().save_related(request, form, formsets, change)
+        A new EVSE, or a connector added, removed, renamed or moved, is an `evse_put` of the whole EVSE
+        (only a PUT can remove a connector or give an order); otherwise each edited connector is a
+        `connector_patch` of its changed fields.
+        """
+        formset.save(commit=False)  # fills new/changed/deleted_objects for the change message; writes nothing
         stamp = timezone.now()
-        connectors_changed = False
-        for formset in formsets:
-            for connector_form in formset.forms:
-                if connector_form.has_changed() and connector_form.instance.pk:
-                    services.connector_touch(connector=connector_form.instance, at=stamp)
-                    connectors_changed = True
-            connectors_changed = connectors_changed or bool(formset.deleted_objects)
-        if not change or form.has_changed() or connectors_changed:
-            services.evse_touch(evse=form.instance, at=stamp)
+        evse: EVSE = form.instance
+        restructured = bool(formset.new_objects or formset.deleted_objects) or any(
+            {"position", "ocpi_id"} & set(changed) for _, changed in formset.changed_objects
+        )
+        if not change or restructured:
+            position = evse.position
+            written = self._put_whole(evse, formset, stamp)
+            if not change:
+                adopt(evse, written.pk)
+                if position is not None and position != written.position:
+                    services.evse_move(evse=evse, position=position, at=stamp)
+            return
+        for connector, changed in formset.changed_objects:
+            fields = _wire_fields(changed)
+            if fields:
+                patch = _patch(schemas.Connector, services.connector_to_json(connector), fields)
+                patch[LAST_UPDATED] = stamp
+                services.connector_patch(connector=connector, patch=patch)
+
+    @staticmethod
+    def _put_whole(evse: EVSE, formset: Any, stamp: datetime) -> EVSE:
+        """`evse_put` of the EVSE as edited: its fields (as stored when it exists) and the connectors
+        left in the inline, in their position order (those without one last)."""
+        current = EVSE.objects.get(pk=evse.pk) if evse.pk else evse
+        deleted = set(formset.deleted_forms)
+        kept = [
+            f for f in formset.forms if f not in deleted and (f.instance.pk is not None or f.has_changed())
+        ]
+        kept.sort(key=lambda f: (f.instance.position is None, f.instance.position or 0))
+        connectors = [{**services.connector_to_json(f.instance), "last_updated": stamp} for f in kept]
+        data = schemas.EVSE.model_validate(
+            {**services.evse_fields_to_json(current), "connectors": connectors, "last_updated": stamp}
+        )
+        written, _ = services.evse_put(location=current.location, data=data)
+        return written

@@ -14,6 +14,12 @@ The same services store our own locations (admin, OCPP bridge, CPO Sender) and p
   (§8.1 "they MUST update the EVSE's status field to REMOVED"). A partner's copy mirrors what the
   partner sent, so EVSEs and connectors it leaves out of a PUT are removed from our copy.
 
+A change to one of our own locations, EVSEs or connectors (a party without platform) is queued for
+the partners in the same transaction (`ocpi.locations.push`, §8.2.2): a PUT of the object when it is
+new or replaced, a PATCH of the changed fields otherwise; nothing when nothing changed. A PUT or PATCH
+whose EVSEs or connectors change is sent as a PUT of the whole parent (array PATCH semantics are
+ambiguous between implementations, interop lesson 11). Partners' copies are never pushed.
+
 `*_to_json` build the wire JSON straight from columns and stored JSON (no re-validation):
 `location_to_json` reads prefetched EVSEs/connectors (no query), `locations_to_json` renders a
 whole page of a list selector in two queries, whatever the page size.
@@ -363,6 +369,38 @@ def _lock_location(pk: int) -> Location:
     return Location.objects.select_for_update(of=("self",)).select_related("party").get(pk=pk)
 
 
+# --- push (our own objects only; callers check) ---------------------------------------------------
+# The push module renders its bodies with this module's *_to_json, so it is imported at call time.
+
+
+def _announce_location(
+    location: Location, columns: Sequence[str] | None, before: tuple[bool, Any] | None = None
+) -> None:
+    """Queue a PUT of the whole location (`columns` None) or a PATCH of the changed columns."""
+    from ocpi.locations import push
+
+    fields = None if columns is None else push.wire_fields(columns)
+    push.location_pushed(location=location, fields=fields, before=before)
+
+
+def _announce_evse(location: Location, evse: EVSE, columns: Sequence[str] | None) -> None:
+    """Queue a PUT of the whole EVSE (`columns` None) or a PATCH of the changed columns."""
+    from ocpi.locations import push
+
+    fields = None if columns is None else push.wire_fields(columns)
+    push.evse_pushed(location=location, evse=evse, fields=fields)
+
+
+def _announce_connector(
+    location: Location, evse: EVSE, connector: Connector, columns: Sequence[str] | None
+) -> None:
+    """Queue a PUT of the whole connector (`columns` None) or a PATCH of the changed columns."""
+    from ocpi.locations import push
+
+    fields = None if columns is None else push.wire_fields(columns)
+    push.connector_pushed(location=location, evse=evse, connector=connector, fields=fields)
+
+
 # --- connectors ------------------------------------------------------------------------------------
 
 
@@ -574,7 +612,11 @@ def location_put(*, party: Party, data: schemas.Location) -> tuple[Location, boo
             _evses_sync(
                 location=location, items=data.evses or [], own=own, replace=True, stamp=data.last_updated
             )
-            return _reload(location.pk), True
+            created = _reload(location.pk)
+            if own:
+                _announce_location(created, None)
+            return created, True
+    before = (location.publish, location.publish_allowed_to)
     changed = _assign(location, columns)
     if location.party_id != party.pk:
         location.party = party
@@ -582,6 +624,7 @@ def location_put(*, party: Party, data: schemas.Location) -> tuple[Location, boo
     membership, stamps = _evses_sync(
         location=location, items=data.evses or [], own=own, replace=True, stamp=data.last_updated
     )
+    anything = bool(changed or membership or stamps)
     if own:
         last_updated = data.last_updated if (changed or membership) else location.last_updated
         last_updated = _latest(last_updated, stamps)
@@ -592,7 +635,10 @@ def location_put(*, party: Party, data: schemas.Location) -> tuple[Location, boo
         changed.append("last_updated")
     if changed:
         location.save(update_fields=changed)
-    return _reload(location.pk), False
+    replaced = _reload(location.pk)
+    if own and anything:
+        _announce_location(replaced, None, before)
+    return replaced, False
 
 
 def _check_publish(location: Location) -> None:
@@ -628,7 +674,9 @@ def location_patch(*, location: Location, patch: Mapping[str, Any]) -> Location:
     locked = _lock_location(location.pk)
     own = _is_own(locked.party)
     given: datetime | None = patch.get(LAST_UPDATED)
+    before = (locked.publish, locked.publish_allowed_to)
     changed = _assign(locked, _columns(patch, skip=("country_code", "party_id", "id", "evses")))
+    columns = list(changed)
     _check_publish(locked)
     membership: bool = False
     stamps: list[datetime] = []
@@ -651,14 +699,20 @@ def location_patch(*, location: Location, patch: Mapping[str, Any]) -> Location:
         changed.append(LAST_UPDATED)
     if changed:
         locked.save(update_fields=changed)
-    return _reload(locked.pk)
+    patched = _reload(locked.pk)
+    if own:
+        # Own and unchanged returned above. EVSEs changed through a location PATCH: send it whole.
+        _announce_location(patched, None if (membership or stamps) else columns, before)
+    return patched
 
 
 @transaction.atomic
 def location_touch(*, location: Location, at: datetime | None = None) -> None:
-    """Record that our own location changed (admin edits): last_updated = `at` or now."""
+    """Record that our own location changed: last_updated = `at` or now, and a PUT of it is queued."""
     location.last_updated = _stamp(at)
     location.save(update_fields=[LAST_UPDATED])
+    if _is_own(location.party):
+        _announce_location(_reload(location.pk), None)
 
 
 # --- EVSE and connector PUT/PATCH ----------------------------------------------------------------
@@ -693,7 +747,10 @@ def evse_put(*, location: Location, data: schemas.EVSE) -> tuple[EVSE, bool]:
         _bump(locked, evse.last_updated)
     location.last_updated = locked.last_updated
     _forget_prefetched(location, EVSES_ATTR)
-    return _evse_reload(evse.pk), current is None
+    written = _evse_reload(evse.pk)
+    if own and changed:
+        _announce_evse(locked, written, None)
+    return written, current is None
 
 
 @transaction.atomic
@@ -710,6 +767,7 @@ def evse_patch(*, evse: EVSE, patch: Mapping[str, Any]) -> EVSE:
     current = EVSE.objects.prefetch_related(connectors_prefetch()).get(pk=evse.pk)
     given: datetime | None = patch.get(LAST_UPDATED)
     changed = _assign(current, _columns(patch, skip=("uid", "connectors")))
+    columns = list(changed)
     membership: bool = False
     stamps: list[datetime] = []
     if patch.get("connectors"):
@@ -732,16 +790,42 @@ def evse_patch(*, evse: EVSE, patch: Mapping[str, Any]) -> EVSE:
     if anything or not own:
         _bump(locked, current.last_updated)
     _forget_prefetched(evse, CONNECTORS_ATTR)
-    return _evse_reload(current.pk)
+    patched = _evse_reload(current.pk)
+    if own:
+        # Own and unchanged returned above. Connectors changed through an EVSE PATCH: send it whole.
+        _announce_evse(locked, patched, None if (membership or stamps) else columns)
+    return patched
 
 
 @transaction.atomic
 def evse_touch(*, evse: EVSE, at: datetime | None = None) -> None:
-    """Record that our own EVSE changed (admin edits): it and its location get `at` or now."""
+    """Record that our own EVSE changed: it and its location get `at` or now, and a PUT of it is queued."""
     stamp = _stamp(at)
     evse.last_updated = stamp
     evse.save(update_fields=[LAST_UPDATED])
-    _bump(_lock_location(evse.location_id), stamp)
+    locked = _lock_location(evse.location_id)
+    _bump(locked, stamp)
+    if _is_own(locked.party):
+        _announce_evse(locked, _evse_reload(evse.pk), None)
+
+
+@transaction.atomic
+def evse_move(*, evse: EVSE, position: int, at: datetime | None = None) -> None:
+    """Move an EVSE within its location's list (admin ordering).
+
+    `position` is no OCPI field, but a location's `evses` are rendered in that order, so our own
+    location is stamped `at` (or now) and queued whole: only a PUT of the location carries an order.
+    """
+    locked = _lock_location(evse.location_id)
+    current = EVSE.objects.get(pk=evse.pk)
+    evse.position = position
+    if current.position == position:
+        return
+    current.position = position
+    current.save(update_fields=["position"])
+    if _is_own(locked.party):
+        _bump(locked, _stamp(at))
+        _announce_location(_reload(locked.pk), None)
 
 
 @transaction.atomic
@@ -766,6 +850,8 @@ def connector_put(*, evse: EVSE, data: schemas.Connector) -> tuple[Connector, bo
         _bump(parent, connector.last_updated)
         _bump(locked, connector.last_updated)
     _forget_prefetched(evse, CONNECTORS_ATTR)
+    if own and changed:
+        _announce_connector(locked, parent, connector, None)
     return connector, current is None
 
 
@@ -781,6 +867,7 @@ def connector_patch(*, connector: Connector, patch: Mapping[str, Any]) -> Connec
     own = _is_own(locked.party)
     given: datetime | None = patch.get(LAST_UPDATED)
     changed = _assign(current, _columns(patch, skip=("id",)))
+    columns = list(changed)
     if own:
         if not changed:
             return current
@@ -797,15 +884,21 @@ def connector_patch(*, connector: Connector, patch: Mapping[str, Any]) -> Connec
     if changed or not own:
         _bump(current.evse, current.last_updated)
         _bump(locked, current.last_updated)
+    if own:
+        _announce_connector(locked, current.evse, current, columns)
     return current
 
 
 @transaction.atomic
 def connector_touch(*, connector: Connector, at: datetime | None = None) -> None:
-    """Record that our own connector changed (admin edits): it, its EVSE and location get `at` or now."""
+    """Record that our own connector changed: it, its EVSE and location get `at` or now, and a PUT of
+    it is queued."""
     stamp = _stamp(at)
     connector.last_updated = stamp
     connector.save(update_fields=[LAST_UPDATED])
     evse = EVSE.objects.get(pk=connector.evse_id)
     _bump(evse, stamp)
-    _bump(_lock_location(evse.location_id), stamp)
+    locked = _lock_location(evse.location_id)
+    _bump(locked, stamp)
+    if _is_own(locked.party):
+        _announce_connector(locked, evse, connector, None)

@@ -2,6 +2,10 @@
 
 The same services store a partner CPO's session pushed to our eMSP and our own CPO's sessions. The
 owner's `last_updated` is stored; a PUT or PATCH that changes nothing else writes nothing (lesson 10).
+
+A change to a session of our own CPO (a party without platform) is queued, in the same transaction,
+for the eMSP owning its token (`ocpi.sessions.push`): a PUT when new or replaced, a PATCH with only
+what is new otherwise (§9.1.1, §9.2.2.3). Nothing is pushed when nothing changed.
 """
 
 from __future__ import annotations
@@ -132,12 +136,14 @@ def session_put(
                     party=party, country_code=party.country_code, ocpi_party_id=party.party_id, **values
                 )
                 SessionChargingPeriod.objects.bulk_create(_period_rows(created, periods, first=0))
-            return created, True
         except IntegrityError:
             # A concurrent PUT of the same session won the insert: replace it instead.
             existing = _find_for_update(party=party, session_id=session.id)
             if existing is None:
                 raise
+        else:
+            _announce(session=created, party=party, created=True)
+            return created, True
     stored = list(existing.charging_periods.order_by("position").values_list("data", flat=True))
     periods_changed = stored != [period.to_json() for period in periods]
     changed = _apply(existing, values, periods_changed=periods_changed)
@@ -146,6 +152,8 @@ def session_put(
     if periods_changed:
         existing.charging_periods.all().delete()
         SessionChargingPeriod.objects.bulk_create(_period_rows(existing, periods, first=0))
+    if changed:
+        _announce(session=existing, party=party, created=False)
     return existing, False
 
 
@@ -182,7 +190,39 @@ def session_patch(*, session: Session, patch: Mapping[str, Any]) -> Session:
         last = locked.charging_periods.aggregate(last=Max("position"))["last"]
         first = 0 if last is None else last + 1
         SessionChargingPeriod.objects.bulk_create(_period_rows(locked, new_periods, first=first))
+    if changed:
+        _announce(
+            session=locked,
+            party=locked.party,
+            created=False,
+            columns=[name for name in changed if name != "last_updated"],
+            new_periods=[period.to_json() for period in new_periods],
+        )
     return locked
+
+
+def _announce(
+    *,
+    session: Session,
+    party: Party,
+    created: bool,
+    columns: list[str] | None = None,
+    new_periods: list[dict[str, Any]] | None = None,
+) -> None:
+    """Queue the push of a change to one of our own sessions, in the caller's transaction."""
+    if party.platform_id is not None:
+        return
+    # Imported here: the push module builds its bodies with this module's wire conversion.
+    from ocpi.sessions.push import session_pushed
+
+    session_pushed(
+        session=session, party=party, created=created, columns=columns, new_periods=new_periods or ()
+    )
+
+
+def session_fields_to_json(session: Session) -> dict[str, Any]:
+    """The §9.3.1 Session as wire JSON without its charging periods (no query)."""
+    return _session_dict(session, [])
 
 
 def _session_dict(session: Session, periods: list[Any]) -> dict[str, Any]:

@@ -68,12 +68,18 @@ def register_resync(module: str, handler: ResyncHandler) -> None:
 
 
 def push_audience(
-    *, module: str, owner: Party | None = None, only_parties: Iterable[PartyRef] | None = None
+    *,
+    module: str,
+    owner: Party | None = None,
+    only_parties: Iterable[PartyRef] | None = None,
+    to_role: str | None = None,
 ) -> list[tuple[Platform, PartyRef | None]]:
     """Registered partners with a Receiver endpoint for the module, with the party to address.
 
-    `only_parties` narrows it to the platforms owning one of those parties (sessions and CDRs go
-    only to the eMSP of the token, interop lesson 14).
+    `to_role` picks the addressee among a platform's parties (its first party of that role, by code;
+    a platform without one, e.g. a hub, keeps its first party). `only_parties` narrows the audience to
+    the platforms owning one of those parties, of `to_role` when given (sessions and CDRs go only to
+    the eMSP of the token, interop lesson 14).
     """
     endpoints = PlatformEndpoint.objects.filter(
         identifier=module, role="RECEIVER", platform__status=Platform.Status.REGISTERED
@@ -82,17 +88,20 @@ def push_audience(
     if owner is not None and owner.platform_id is not None:
         platforms.pop(owner.platform_id, None)
     parties: dict[int, list[Party]] = {}
-    for party in Party.objects.filter(platform_id__in=platforms):
+    for party in Party.objects.filter(platform_id__in=platforms).order_by("country_code", "party_id", "pk"):
         parties.setdefault(party.platform_id or 0, []).append(party)
     wanted = {(p.country_code, p.party_id) for p in only_parties} if only_parties is not None else None
     audience = []
     for platform_id, platform in platforms.items():
         own = parties.get(platform_id, [])
+        of_role = [p for p in own if p.role == to_role] if to_role else own
         if wanted is not None:
-            matching = [p for p in own if (p.country_code, p.party_id) in wanted]
+            matching = [p for p in of_role if (p.country_code, p.party_id) in wanted]
             if not matching:
                 continue
             own = matching
+        elif of_role:
+            own = of_role
         to = PartyRef(own[0].country_code, own[0].party_id) if len(own) >= 1 else None
         audience.append((platform, to))
     return audience

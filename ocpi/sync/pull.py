@@ -19,9 +19,9 @@ from pydantic import ValidationError
 
 from ocpi.core import context
 from ocpi.core.client import OcpiClient, OcpiClientError
-from ocpi.core.exceptions import OcpiError
+from ocpi.core.exceptions import InvalidParameters, OcpiError
 from ocpi.core.types import format_datetime
-from ocpi.models import Platform
+from ocpi.models import Party, Platform
 from ocpi.sync.models import PullRun
 
 logger = logging.getLogger("ocpi.sync.pull")
@@ -38,6 +38,19 @@ class PullHandler:
 
 
 _handlers: dict[str, PullHandler] = {}
+
+
+def registered_party(*, platform: Platform, role: str, country_code: str, party_id: str) -> Party:
+    """The party `platform` registered with this role and these codes; InvalidParameters otherwise
+    (an object of a party the platform did not register is ignored, "Client Owned Object Pull")."""
+    party = Party.objects.filter(
+        platform=platform, role=role, country_code=country_code.upper(), party_id=party_id.upper()
+    ).first()
+    if party is None:
+        raise InvalidParameters(
+            f"{country_code}-{party_id} is not a {role} party registered by platform {platform.name}"
+        )
+    return party
 
 
 def register_pull(module: str, store: StoreFn, *, page_limit: int = 100) -> None:

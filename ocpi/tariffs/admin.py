@@ -2,6 +2,8 @@
 
 The form is validated as a whole §11.3.1 Tariff object, so a saved tariff is valid OCPI; the
 elements are shown as a table an operator can read (first matching element wins per dimension).
+Saves and deletes go through the services (`tariff_put`, `tariff_delete`), never `model.save()`, so a
+change to one of our tariffs is pushed to the partners in the same transaction (PUT or DELETE).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -18,7 +21,7 @@ from django.utils.safestring import SafeString
 from pydantic import ValidationError
 
 from ocpi.core.types import OcpiModel
-from ocpi.locations.admin import SchemaForm, add_schema_errors
+from ocpi.locations.admin import SchemaForm, add_schema_errors, adopt
 from ocpi.models import Party
 from ocpi.tariffs import schemas, services
 from ocpi.tariffs.models import Tariff
@@ -177,6 +180,19 @@ class TariffAdmin(admin.ModelAdmin):
         return super().has_change_permission(request, obj) and (obj is None or obj.party.platform_id is None)
 
     def save_model(self, request: HttpRequest, obj: Tariff, form: forms.ModelForm, change: bool) -> None:
-        super().save_model(request, obj, form, change)
-        if change and form.has_changed():
-            services.tariff_touch(tariff=obj)
+        """A `tariff_put` of the whole tariff as edited, stamped now; one that changes nothing keeps its
+        last_updated and is not pushed."""
+        if change and not form.has_changed():
+            return
+        if change:
+            obj.last_updated = timezone.now()
+        data = schemas.Tariff.model_validate(services.tariff_to_json(obj))
+        tariff, _ = services.tariff_put(party=obj.party, data=data)
+        adopt(obj, tariff.pk)
+
+    def delete_model(self, request: HttpRequest, obj: Tariff) -> None:
+        services.tariff_delete(tariff=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Tariff]) -> None:
+        for tariff in queryset.select_related("party"):
+            services.tariff_delete(tariff=tariff)

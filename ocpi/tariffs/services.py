@@ -3,6 +3,10 @@
 A Tariff is only ever replaced whole (PUT) or deleted (DELETE); there is no PATCH (§11.2.2).
 `last_updated` of a partner's tariff is stored as sent; our own tariff keeps its `last_updated`
 when a PUT changes nothing (interop lesson 10).
+
+A change to one of our own tariffs (a party without platform) is queued for the partners in the same
+transaction (`ocpi.tariffs.push`): a PUT of the whole tariff when it is new or changed, a DELETE when it
+is deleted; nothing when a PUT changes nothing. Partners' copies are never pushed.
 """
 
 from __future__ import annotations
@@ -122,6 +126,16 @@ def _find(country_code: str, party_id: str, tariff_id: str) -> Tariff | None:
     )
 
 
+def _announce(tariff: Tariff, party: Party, *, deleted: bool = False) -> None:
+    """Queue the push of a change to one of our own tariffs, in the caller's transaction."""
+    if party.platform_id is not None:
+        return
+    # Imported here: the push module renders its bodies with this module's tariff_to_json.
+    from ocpi.tariffs.push import tariff_pushed
+
+    tariff_pushed(tariff=tariff, party=party, deleted=deleted)
+
+
 @transaction.atomic
 def tariff_put(*, party: Party, data: schemas.Tariff) -> tuple[Tariff, bool]:
     """Create or replace a tariff (PUT, §11.2.2); `party` owns it and must match the body's ids.
@@ -146,12 +160,14 @@ def tariff_put(*, party: Party, data: schemas.Tariff) -> tuple[Tariff, bool]:
                     last_updated=data.last_updated,
                     **columns,
                 )
-            return tariff, True
         except IntegrityError:
             # Created meanwhile by a concurrent PUT of the same tariff: replace it instead.
             tariff = _find(country_code, party_id, data.id)
             if tariff is None:
                 raise
+        else:
+            _announce(tariff, party)
+            return tariff, True
     changed = [name for name, value in columns.items() if getattr(tariff, name) != value]
     for name in changed:
         setattr(tariff, name, columns[name])
@@ -164,6 +180,7 @@ def tariff_put(*, party: Party, data: schemas.Tariff) -> tuple[Tariff, bool]:
         changed.append("last_updated")
     if changed:
         tariff.save(update_fields=changed)
+        _announce(tariff, party)
     return tariff, False
 
 
@@ -172,13 +189,17 @@ def tariff_delete(*, tariff: Tariff) -> None:
     """Delete a tariff (DELETE, §11.2.2.3).
 
     The spec only RECOMMENDS checking that no Connector still lists it in `tariff_ids`; a partner's
-    delete is obeyed as sent, so no check is made here.
+    delete is obeyed as sent, so no check is made here. Deleting one of our own tariffs queues a
+    DELETE for the partners (§11.2.2.3).
     """
+    party = tariff.party
     tariff.delete()
+    _announce(tariff, party, deleted=True)
 
 
 @transaction.atomic
 def tariff_touch(*, tariff: Tariff, at: datetime | None = None) -> None:
-    """Record that our own tariff changed (admin edits): last_updated = `at` or now."""
+    """Record that our own tariff changed: last_updated = `at` or now, and a PUT of it is queued."""
     tariff.last_updated = at if at is not None else timezone.now()
     tariff.save(update_fields=["last_updated"])
+    _announce(tariff, tariff.party)

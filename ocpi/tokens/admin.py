@@ -1,7 +1,9 @@
 """Admin for Tokens: find by uid or contract id, block/unblock and change whitelisting in the list.
 
-Edits go through `token_patch`, like a partner's PATCH, so `last_updated` follows a real change only.
-Tokens are never added or deleted here: they arrive by PUT, and §12.1 forbids deleting them.
+Edits go through `token_patch`, like a partner's PATCH, so `last_updated` follows a real change only,
+and an edit of one of our own eMSP's tokens is queued for the partner CPOs as a PATCH of the changed
+fields in the same transaction (§12.1.1 Push model). Tokens are never added or deleted here: they
+arrive by PUT, and §12.1 forbids deleting them.
 """
 
 from __future__ import annotations

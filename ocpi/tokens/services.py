@@ -3,6 +3,10 @@
 The same services store a partner eMSP's token pushed to our CPO and our own eMSP's tokens. They never
 bump `last_updated` on their own: the owner's value is stored, and a PUT or PATCH that changes nothing
 but `last_updated` writes nothing (interop lesson 10: a bump without a change breaks date_from sync).
+
+A change to a token of our own eMSP (a party without platform) is queued for the partner CPOs in the
+same transaction (`ocpi.tokens.push`): a PUT when new or replaced, a PATCH of the changed fields
+otherwise (§12.1.1 Push model). Nothing is pushed when nothing changed.
 """
 
 from __future__ import annotations
@@ -102,15 +106,18 @@ def token_put(
                 created = Token.objects.create(
                     party=party, country_code=party.country_code, ocpi_party_id=party.party_id, **values
                 )
-            return created, True
         except IntegrityError:
             # A concurrent PUT of the same token won the insert: replace it instead.
             existing = _find_for_update(party=party, uid=token.uid, type=token.type.value)
             if existing is None:
                 raise
+        else:
+            _announce(token=created, party=party, created=True)
+            return created, True
     changed = _apply(existing, values)
     if changed:
         existing.save(update_fields=changed)
+        _announce(token=existing, party=party, created=False)
     return existing, False
 
 
@@ -128,7 +135,18 @@ def token_patch(*, token: Token, patch: Mapping[str, Any]) -> Token:
     changed = _apply(locked, _columns(merged))
     if changed:
         locked.save(update_fields=changed)
+        _announce(token=locked, party=locked.party, created=False, fields=changed)
     return locked
+
+
+def _announce(*, token: Token, party: Party, created: bool, fields: list[str] | None = None) -> None:
+    """Queue the push of a change to one of our own tokens, in the caller's transaction."""
+    if party.platform_id is not None:
+        return
+    # Imported here: the push module builds its bodies with this module's token_to_json.
+    from ocpi.tokens.push import token_pushed
+
+    token_pushed(token=token, party=party, created=created, fields=fields)
 
 
 def token_to_json(token: Token) -> dict[str, Any]:

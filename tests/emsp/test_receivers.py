@@ -181,3 +181,10 @@ def test_received_cdr_without_a_known_tariff(bec):
         period["tariff_id"] = "UNKNOWN"
     send(bec.client(), "post", CDRS, cdr)
     assert CdrPriceCheck.objects.get().outcome == "NO_TARIFF"
+
+
+def test_pulled_cdrs_are_cost_checked_too(bec):
+    from ocpi.sync.pull import _handlers
+
+    _handlers["cdrs"].store(bec.platform, example("cdr_example.json"))
+    assert CdrPriceCheck.objects.get().outcome == "OK"
