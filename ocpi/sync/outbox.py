@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from ocpi.core.client import (
@@ -131,7 +132,7 @@ def outbox_enqueue(
         elif (
             push.method == "PATCH" and isinstance(push.body, dict) and not APPENDING_FIELDS & push.body.keys()
         ):
-            last = pending.order_by("-id").first()
+            last = pending.select_for_update().order_by("-id").first()
             if (
                 last is not None
                 and last.attempts == 0
@@ -140,10 +141,14 @@ def outbox_enqueue(
                 and isinstance(last.body, dict)
                 and not APPENDING_FIELDS & last.body.keys()
             ):
-                last.body = _merge_patch(last.body, push.body)
-                last.save(update_fields=["body"])
-                created.append(last)
-                continue
+                # Only while no worker has claimed it (attempts still 0): see _claim_message.
+                merged = _merge_patch(last.body, push.body)
+                if OutboxMessage.objects.filter(
+                    pk=last.pk, state=OutboxMessage.State.PENDING, attempts=0
+                ).update(body=merged):
+                    last.body = merged
+                    created.append(last)
+                    continue
         created.append(
             OutboxMessage.objects.create(
                 platform=platform,
@@ -242,11 +247,15 @@ def deliver_platform(
             channel = PushChannel.objects.get(platform_id=platform_id)
             now = timezone.now()
             if channel.open_until and channel.open_until > now:
+                if _wait_inline(channel.open_until, deadline):
+                    continue
                 report.circuit_open = True
                 report.next_due = channel.open_until
                 break
             batch = _due_heads(platform, now)
             if not batch:
+                if _wait_inline(_next_due(platform_id), deadline):
+                    continue
                 break
             for message in batch:
                 if timezone.now() >= deadline:
@@ -256,7 +265,7 @@ def deliver_platform(
                     report.delivered += 1
                 elif outcome == "failed":
                     report.failed += 1
-                else:
+                elif outcome != "skipped":
                     report.retried += 1
                     if outcome == "paused":
                         break
@@ -264,16 +273,30 @@ def deliver_platform(
                 lease_until=timezone.now() + timedelta(seconds=settings.OCPI_PUSH_LEASE_SECONDS)
             )
         if report.next_due is None:
-            next_msg = (
-                OutboxMessage.objects.filter(platform_id=platform_id, state=OutboxMessage.State.PENDING)
-                .order_by("next_attempt_at")
-                .values_list("next_attempt_at", flat=True)
-                .first()
-            )
-            report.next_due = next_msg
+            report.next_due = _next_due(platform_id)
     finally:
         _release(platform_id, owner)
     return report
+
+
+def _next_due(platform_id: int) -> datetime | None:
+    return (
+        OutboxMessage.objects.filter(platform_id=platform_id, state=OutboxMessage.State.PENDING)
+        .order_by("next_attempt_at")
+        .values_list("next_attempt_at", flat=True)
+        .first()
+    )
+
+
+def _wait_inline(until: datetime | None, deadline: datetime) -> bool:
+    """Sleep through a short pause (a 1 s Retry-After, a short backoff) instead of a broker round trip."""
+    if until is None:
+        return False
+    wait = (until - timezone.now()).total_seconds()
+    if wait >= settings.OCPI_PUSH_INLINE_WAIT_SECONDS or until >= deadline:
+        return False
+    time.sleep(max(0.0, wait))
+    return True
 
 
 def _due_heads(platform: Platform, now: datetime, limit: int = 200) -> list[OutboxMessage]:
@@ -311,9 +334,9 @@ def _send(platform: Platform, client: OcpiClient, message: OutboxMessage) -> str
             message, OutboxMessage.State.FAILED, error=f"partner has no {message.module} Receiver endpoint"
         )
         return "failed"
+    if not _claim_message(message, now):
+        return "skipped"
     client.from_party, client.to_party = _party(message.from_party), _party(message.to_party)
-    message.attempts += 1
-    message.last_attempt_at = now
     try:
         result = client.request(message.method, base.rstrip("/") + message.path, json_body=message.body)
     except OcpiStatusError as exc:
@@ -338,6 +361,20 @@ def _send(platform: Platform, client: OcpiClient, message: OutboxMessage) -> str
     )
     Platform.objects.filter(pk=platform.pk).update(last_contact_at=now)
     return "delivered"
+
+
+def _claim_message(message: OutboxMessage, now: datetime) -> bool:
+    """Count the attempt in the database before sending, and send what is stored once claimed.
+
+    Enqueueing merges a PATCH into, or supersedes, only messages with no attempt yet; claiming first
+    (conditionally on the attempts we read) closes the race where a merge lands while the older body
+    is on the wire and the newer one would be lost.
+    """
+    claimed = OutboxMessage.objects.filter(
+        pk=message.pk, state=OutboxMessage.State.PENDING, attempts=message.attempts
+    ).update(attempts=F("attempts") + 1, last_attempt_at=now)
+    message.refresh_from_db(fields=["body", "state", "attempts", "last_attempt_at"])
+    return claimed == 1 and message.state == OutboxMessage.State.PENDING
 
 
 def _finish(message: OutboxMessage, state: str, *, error: str = "") -> None:

@@ -24,7 +24,7 @@ class Faults:
     server_error: float = 0.2  # 500 after forwarding (the change may have been applied)
     truncated: float = 0.1  # forwarded, answer cut in the middle of its JSON
     slow: float = 0.2  # forwarded after a delay
-    slow_seconds: tuple[float, float] = (0.2, 1.5)
+    slow_seconds: tuple[float, float] = (0.1, 0.8)
     retry_after: int = 1
     seed: int = 2211
     counts: dict[str, int] = field(default_factory=dict)

@@ -21,6 +21,12 @@ pytestmark = pytest.mark.django_db
 OK = {"status_code": 1000, "timestamp": "2024-01-01T00:00:00Z"}
 
 
+@pytest.fixture(autouse=True)
+def _no_inline_waits(settings):
+    """Each test sees one delivery round; inline waiting has its own test."""
+    settings.OCPI_PUSH_INLINE_WAIT_SECONDS = 0
+
+
 @pytest.fixture
 def emsp(make_partner):
     partner = make_partner([("DE", "EMS", "EMSP")], name="emsp")
@@ -254,3 +260,50 @@ def test_lease_lets_only_one_worker_deliver(emsp):
 def test_own_party_changes_are_not_sent_back_to_the_owner(emsp):
     owner = Party.objects.get(platform=emsp.platform)
     assert push_audience(module="locations", owner=owner) == []
+
+
+@responses.activate
+def test_a_patch_merged_while_the_older_body_is_on_the_wire_is_not_lost(emsp):
+    """The worker claims a message before sending; a later PATCH then becomes a message of its own."""
+    [first] = enqueue(emsp, loc_push(method="PATCH", path="/NL/OCP/LOC1/E1", body={"status": "CHARGING"}))
+    sent: list[dict] = []
+
+    def partner(request):
+        sent.append(json.loads(request.body))
+        if len(sent) == 1:  # while the first PATCH is in flight, the EVSE changes again
+            enqueue(emsp, loc_push(method="PATCH", path="/NL/OCP/LOC1/E1", body={"status": "BLOCKED"}))
+        return 200, {}, json.dumps(OK)
+
+    responses.add_callback(responses.PATCH, "http://emsp.test/locations/NL/OCP/LOC1/E1", callback=partner)
+    deliver_platform(platform_id=emsp.platform.pk, budget_seconds=2)
+    assert sent == [{"status": "CHARGING"}, {"status": "BLOCKED"}]
+    first.refresh_from_db()
+    assert first.body == {"status": "CHARGING"}
+    assert OutboxMessage.objects.filter(state="DELIVERED").count() == 2
+
+
+def test_a_claimed_message_is_neither_merged_nor_superseded(emsp):
+    [patch] = enqueue(emsp, loc_push(method="PATCH", path="/NL/OCP/LOC1/E1", body={"status": "CHARGING"}))
+    OutboxMessage.objects.filter(pk=patch.pk).update(attempts=1)
+    enqueue(emsp, loc_push(method="PATCH", path="/NL/OCP/LOC1/E1", body={"status": "BLOCKED"}))
+    enqueue(emsp, loc_push(method="PUT", path="/NL/OCP/LOC1", body={"id": "LOC1"}))
+    patch.refresh_from_db()
+    assert (patch.state, patch.body) == ("PENDING", {"status": "CHARGING"})
+    assert list(OutboxMessage.objects.order_by("id").values_list("method", "state")) == [
+        ("PATCH", "PENDING"),
+        ("PATCH", "SUPERSEDED"),
+        ("PUT", "PENDING"),
+    ]
+
+
+@responses.activate
+def test_short_pauses_are_waited_out_inside_the_delivery_run(emsp, settings):
+    settings.OCPI_PUSH_INLINE_WAIT_SECONDS = 2
+    responses.put("http://emsp.test/locations/NL/OCP/LOC1", status=429, headers={"Retry-After": "1"}, body="")
+    responses.put("http://emsp.test/locations/NL/OCP/LOC1", json=OK)
+    [message] = enqueue(emsp, loc_push())
+    report = deliver_platform(platform_id=emsp.platform.pk, budget_seconds=5)
+    assert report.delivered == 1
+    message.refresh_from_db()
+    assert (message.state, message.attempts) == ("DELIVERED", 2)
+    assert message.last_attempt_at - message.created_at >= timedelta(seconds=0.9)
