@@ -280,12 +280,8 @@ def deliver_platform(
 
 
 def _next_due(platform_id: int) -> datetime | None:
-    return (
-        OutboxMessage.objects.filter(platform_id=platform_id, state=OutboxMessage.State.PENDING)
-        .order_by("next_attempt_at")
-        .values_list("next_attempt_at", flat=True)
-        .first()
-    )
+    """When the next head falls due (messages waiting behind a head do not count)."""
+    return min((m.next_attempt_at for m in _heads(platform_id)), default=None)
 
 
 def _wait_inline(until: datetime | None, deadline: datetime) -> bool:
@@ -299,23 +295,22 @@ def _wait_inline(until: datetime | None, deadline: datetime) -> bool:
     return True
 
 
-def _due_heads(platform: Platform, now: datetime, limit: int = 200) -> list[OutboxMessage]:
-    """The oldest pending message of each object, when it is due; later ones of an object wait."""
-    pending = OutboxMessage.objects.filter(platform=platform, state=OutboxMessage.State.PENDING).order_by(
-        "id"
-    )
+def _heads(platform_id: int, scan: int = 2000) -> list[OutboxMessage]:
+    """The oldest pending message of each object: only it may be sent, the later ones wait behind it."""
+    pending = OutboxMessage.objects.filter(platform_id=platform_id, state=OutboxMessage.State.PENDING)
     heads: list[OutboxMessage] = []
     seen: set[tuple[str, str]] = set()
-    for message in pending[: limit * 10]:
+    for message in pending.order_by("id")[:scan]:
         key = (message.module, message.object_key)
-        if key in seen:
-            continue
-        seen.add(key)
-        if message.next_attempt_at <= now:
+        if key not in seen:
+            seen.add(key)
             heads.append(message)
-            if len(heads) >= limit:
-                break
     return heads
+
+
+def _due_heads(platform: Platform, now: datetime, limit: int = 200) -> list[OutboxMessage]:
+    """The heads that are due now."""
+    return [m for m in _heads(platform.pk) if m.next_attempt_at <= now][:limit]
 
 
 def _send(platform: Platform, client: OcpiClient, message: OutboxMessage) -> str:
