@@ -146,6 +146,7 @@ OCPI_ROLES = [r.strip().upper() for r in env.list("OCPI_ROLES", default=["CPO", 
 OCPI_BUSINESS_NAME = env.str("OCPI_BUSINESS_NAME", default="Open Charge Platform")
 OCPI_BUSINESS_WEBSITE = env.str("OCPI_BUSINESS_WEBSITE", default="") or None
 OCPI_HTTP_TIMEOUT = env.float("OCPI_HTTP_TIMEOUT", default=10.0)
+OCPI_HTTP_TRUST_ENV = env.bool("OCPI_HTTP_TRUST_ENV", default=False)
 OCPI_PAGE_LIMIT_DEFAULT = env.int("OCPI_PAGE_LIMIT_DEFAULT", default=100)
 
 # --- Logging: one JSON object per event, carrying request id, partner and module ---------------------

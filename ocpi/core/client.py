@@ -124,7 +124,12 @@ class OcpiClient:
         self.from_party = from_party
         self.to_party = to_party
         self.timeout = timeout if timeout is not None else settings.OCPI_HTTP_TIMEOUT
-        self.session = session or requests.Session()
+        if session is None:
+            session = requests.Session()
+            # Reading proxy settings from the environment on every call costs more than the call itself
+            # on a local network; operators behind a proxy set OCPI_HTTP_TRUST_ENV=true.
+            session.trust_env = settings.OCPI_HTTP_TRUST_ENV
+        self.session = session
         self.module = module
 
     def headers(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:

@@ -252,31 +252,52 @@ def deliver_platform(
                 report.circuit_open = True
                 report.next_due = channel.open_until
                 break
-            batch = _due_heads(platform, now)
+            batch = _claim_batch(_due_heads(platform, now, limit=BATCH), now)
             if not batch:
                 if _wait_inline(_next_due(platform_id), deadline):
                     continue
                 break
+            delivered: list[OutboxMessage] = []
+            attempted: set[int] = set()
             for message in batch:
                 if timezone.now() >= deadline:
                     break
+                attempted.add(message.pk)
                 outcome = _send(platform, client, message)
                 if outcome == "delivered":
+                    delivered.append(message)
                     report.delivered += 1
+                    if channel.consecutive_failures or channel.last_error:
+                        # the partner answers again: close the breaker now, not at the end of the run
+                        _channel_healthy(platform_id)
+                        channel.consecutive_failures, channel.last_error = 0, ""
                 elif outcome == "failed":
                     report.failed += 1
-                elif outcome != "skipped":
+                else:
                     report.retried += 1
+                    channel.last_error = "failed in this run"  # reset on the next success
                     if outcome == "paused":
                         break
+            _mark_delivered(delivered)
+            _unclaim([m.pk for m in batch if m.pk not in attempted])
             PushChannel.objects.filter(platform_id=platform_id, lease_owner=owner).update(
                 lease_until=timezone.now() + timedelta(seconds=settings.OCPI_PUSH_LEASE_SECONDS)
             )
         if report.next_due is None:
             report.next_due = _next_due(platform_id)
+        if report.delivered:
+            now = timezone.now()
+            PushChannel.objects.filter(platform_id=platform_id).update(last_success_at=now)
+            Platform.objects.filter(pk=platform_id).update(last_contact_at=now)
     finally:
         _release(platform_id, owner)
     return report
+
+
+def _channel_healthy(platform_id: int) -> None:
+    PushChannel.objects.filter(platform_id=platform_id).update(
+        consecutive_failures=0, open_until=None, last_error=""
+    )
 
 
 def _next_due(platform_id: int) -> datetime | None:
@@ -329,8 +350,6 @@ def _send(platform: Platform, client: OcpiClient, message: OutboxMessage) -> str
             message, OutboxMessage.State.FAILED, error=f"partner has no {message.module} Receiver endpoint"
         )
         return "failed"
-    if not _claim_message(message, now):
-        return "skipped"
     client.from_party, client.to_party = _party(message.from_party), _party(message.to_party)
     try:
         result = client.request(message.method, base.rstrip("/") + message.path, json_body=message.body)
@@ -350,26 +369,50 @@ def _send(platform: Platform, client: OcpiClient, message: OutboxMessage) -> str
         message.last_http_status = exc.http_status
         return _retry(message, exc, now)
     message.last_http_status, message.last_ocpi_status = result.http_status, result.status_code
-    _finish(message, OutboxMessage.State.DELIVERED)
-    PushChannel.objects.filter(platform=platform).update(
-        consecutive_failures=0, last_success_at=now, open_until=None, last_error=""
-    )
-    Platform.objects.filter(pk=platform.pk).update(last_contact_at=now)
-    return "delivered"
+    return "delivered"  # written with the rest of the batch by _mark_delivered
 
 
-def _claim_message(message: OutboxMessage, now: datetime) -> bool:
-    """Count the attempt in the database before sending, and send what is stored once claimed.
+BATCH = 100
+"""Messages claimed, sent and marked per round: a few statements per round instead of per message."""
+
+
+def _claim_batch(heads: list[OutboxMessage], now: datetime) -> list[OutboxMessage]:
+    """Count the attempt in the database before sending, then send what is stored once claimed.
 
     Enqueueing merges a PATCH into, or supersedes, only messages with no attempt yet; claiming first
-    (conditionally on the attempts we read) closes the race where a merge lands while the older body
+    and reading the bodies back afterwards closes the race where a merge lands while the older body
     is on the wire and the newer one would be lost.
     """
-    claimed = OutboxMessage.objects.filter(
-        pk=message.pk, state=OutboxMessage.State.PENDING, attempts=message.attempts
-    ).update(attempts=F("attempts") + 1, last_attempt_at=now)
-    message.refresh_from_db(fields=["body", "state", "attempts", "last_attempt_at"])
-    return claimed == 1 and message.state == OutboxMessage.State.PENDING
+    if not heads:
+        return []
+    ids = [m.pk for m in heads]
+    OutboxMessage.objects.filter(pk__in=ids, state=OutboxMessage.State.PENDING).update(
+        attempts=F("attempts") + 1, last_attempt_at=now
+    )
+    return list(OutboxMessage.objects.filter(pk__in=ids, state=OutboxMessage.State.PENDING).order_by("id"))
+
+
+def _unclaim(ids: list[int]) -> None:
+    """Messages claimed but not attempted (the run ended or the partner paused) keep their count."""
+    if ids:
+        OutboxMessage.objects.filter(pk__in=ids, attempts__gt=0).update(attempts=F("attempts") - 1)
+
+
+def _mark_delivered(messages: list[OutboxMessage]) -> None:
+    """One UPDATE per distinct answer status. A crash before it means a redelivery, and deliveries
+    are idempotent (PUT/PATCH by key, CDR POST deduplicated, equal charging periods not re-appended)."""
+    groups: dict[tuple[int | None, int | None], list[int]] = {}
+    for message in messages:
+        groups.setdefault((message.last_http_status, message.last_ocpi_status), []).append(message.pk)
+    now = timezone.now()
+    for (http_status, ocpi_status), ids in groups.items():
+        OutboxMessage.objects.filter(pk__in=ids).update(
+            state=OutboxMessage.State.DELIVERED,
+            delivered_at=now,
+            last_http_status=http_status,
+            last_ocpi_status=ocpi_status,
+            last_error="",
+        )
 
 
 def _finish(message: OutboxMessage, state: str, *, error: str = "") -> None:
