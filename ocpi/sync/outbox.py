@@ -112,6 +112,7 @@ def _merge_patch(older: dict[str, Any], newer: dict[str, Any]) -> dict[str, Any]
     return {**older, **newer}
 
 
+@transaction.atomic
 def outbox_enqueue(
     *, push: Push, audience: Iterable[tuple[Platform, PartyRef | None]]
 ) -> list[OutboxMessage]:
