@@ -237,6 +237,8 @@ def deliver_platform(
     """Deliver what is due to one partner, in order per object, within a time budget."""
     owner = worker or uuid.uuid4().hex
     report = DeliveryReport()
+    if not Platform.objects.filter(pk=platform_id).exists():
+        return report  # a kick for a partner deleted since: nothing to deliver
     if not _claim(platform_id, owner):
         return report
     report.claimed = True

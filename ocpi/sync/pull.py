@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from pydantic import ValidationError
@@ -96,7 +97,7 @@ def pull_module(
     run = PullRun.objects.create(
         platform=platform, module=module, full=full, date_from=date_from, started_at=started
     )
-    params = {"limit": str(handler.page_limit)}
+    params = {"limit": str(settings.OCPI_PULL_PAGE_LIMIT or handler.page_limit)}
     if date_from is not None:
         params["date_from"] = format_datetime(date_from)
     errors: list[str] = []

@@ -4,6 +4,7 @@ misbehaving), ordering, and the delta pull (issue: sync engine; §4.1.2 Pull and
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -152,7 +153,10 @@ def test_a_faulty_partner_still_ends_equal_without_duplicates_or_lost_updates(sy
 
 def test_an_emsp_that_missed_pushes_catches_up_with_one_pull(sync, platforms):
     cpo, _, _ = sync
-    (late,) = platforms.start(PlatformSpec("FR", "LAT", ("EMSP",), "Late eMSP"))
+    # It asks for pages of 10: the CPO's list comes through several Link pages.
+    (late,) = platforms.start(
+        PlatformSpec("FR", "LAT", ("EMSP",), "Late eMSP", env={"OCPI_PULL_PAGE_LIMIT": "10"})
+    )
     try:
         connect(late, cpo)  # registered after the CPO's data existed: nothing was pushed to it
         assert snapshot(late)["locations"] == []
@@ -161,6 +165,8 @@ def test_an_emsp_that_missed_pushes_catches_up_with_one_pull(sync, platforms):
         assert theirs["locations"] == ours["locations"]
         assert theirs["tariffs"] == ours["tariffs"]
         assert f"locations: OK fetched={len(ours['locations'])} " in first
+        pages = int(re.search(r"locations: OK .* pages=(\d+)", first).group(1))
+        assert pages == -(-len(ours["locations"]) // 10) > 1
         act(cpo, "evse_status(1, 1, 'CHARGING')", "evse_status(2, 0, 'CHARGING')")
         second = late.manage("ocpi_sync", cpo.name, "--module", "locations").stdout
         assert "locations: OK fetched=2 " in second, second

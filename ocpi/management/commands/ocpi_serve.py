@@ -1,4 +1,4 @@
-"""Run the whole platform in the foreground: web, Celery worker and beat (what `make run` does)."""
+"""Run the whole platform in the foreground: web, Celery worker and beat, OCPP (what `make run` does)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--bind", default="127.0.0.1:8000")
         parser.add_argument("--threads", type=int, default=8)
+        parser.add_argument("--ocpp-port", type=int, default=9000, help="OCPP central system port")
 
     def handle(self, *args: Any, **options: Any) -> None:
         bin_dir = Path(sys.executable).parent
@@ -41,6 +42,15 @@ class Command(BaseCommand):
                 str(bin_dir / "celery"),
                 *("-A", "config", "worker", "--pool", "threads", "-c", "4", "-l", "INFO"),
             ],
+            "ocpp": [
+                sys.executable,
+                "manage.py",
+                "run_ocpp",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(options["ocpp_port"]),
+            ],
             "beat": [
                 str(bin_dir / "celery"),
                 "-A",
@@ -54,7 +64,12 @@ class Command(BaseCommand):
         }
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": settings.SETTINGS_MODULE}
         procs = {name: subprocess.Popen(cmd, env=env) for name, cmd in commands.items()}  # noqa: S603
-        self.stdout.write(self.style.SUCCESS(f"serving on http://{options['bind']} (web, worker, beat)"))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"serving on http://{options['bind']} (web, worker, beat) and "
+                f"ws://127.0.0.1:{options['ocpp_port']}/ocpp/<charge_point_id> (OCPP 1.6J / 2.0.1)"
+            )
+        )
 
         def stop(*_: Any) -> None:
             for proc in procs.values():

@@ -307,3 +307,9 @@ def test_short_pauses_are_waited_out_inside_the_delivery_run(emsp, settings):
     message.refresh_from_db()
     assert (message.state, message.attempts) == ("DELIVERED", 2)
     assert message.last_attempt_at - message.created_at >= timedelta(seconds=0.9)
+
+
+def test_a_kick_for_a_deleted_partner_does_nothing():
+    report = deliver_platform(platform_id=987654)
+    assert (report.claimed, report.delivered) == (False, 0)
+    assert not PushChannel.objects.exists()

@@ -1,0 +1,987 @@
+"""The bridge: what chargers report over OCPP becomes OCPI EVSE statuses, Sessions and CDRs.
+
+Every OCPI write goes through the module services (`evse_patch`, `session_put`, `session_patch`,
+`cdr_create`), which is where partners' pushes are queued. The rules (docs/ocpp.md):
+
+- token decisions are taken by `authorize_id_tag` from the stored OCPI Tokens (OCPI §12.4.5);
+- a Session is created ACTIVE when a transaction starts with an accepted token (OCPI §9.4.3: all
+  preconditions are met; energy may or may not flow); a transaction without an OCPI token (refused,
+  unknown, or free vend) has no Session;
+- meter values PATCH the Session with only what is new: kWh, the charging periods since the last
+  PATCH, the running cost (OCPI §9.2.2.3: periods in a PATCH are appended);
+- the stop recomputes every period from all stored readings and states (offline queues deliver late
+  and out of order), PUTs the COMPLETED Session (which replaces its periods) and creates the CDR;
+- everything is idempotent: a repeated StartTransaction returns the same transaction id, repeated
+  readings are stored once, a second stop changes nothing.
+
+Functions here run in a worker thread of run_ocpp, one database transaction each.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models.functions import Upper
+from django.utils import timezone
+
+from cpo.ocpp import metering, status
+from cpo.ocpp.metering import Reading, StateChange
+from cpo.ocpp.models import (
+    ChargePoint,
+    OcppChargingState,
+    OcppConnector,
+    OcppMeterReading,
+    OcppTransaction,
+)
+from ocpi.cdrs.services import cdr_create
+from ocpi.locations.models import EVSE, Location
+from ocpi.locations.schemas import Status, TokenType
+from ocpi.locations.services import evse_patch
+from ocpi.models import Party
+from ocpi.pricing import CompiledTariff, PricingError, compile_tariff, price_session
+from ocpi.sessions.models import Session
+from ocpi.sessions.schemas import AuthMethod, ChargingPeriod, SessionStatus
+from ocpi.sessions.services import session_patch, session_put, session_to_json
+from ocpi.tariffs.models import Tariff
+from ocpi.tariffs.schemas import Tariff as TariffSchema
+from ocpi.tariffs.schemas import TariffType
+from ocpi.tariffs.services import tariff_to_json
+from ocpi.tokens.models import Token
+from ocpi.tokens.schemas import WhitelistType
+
+logger = logging.getLogger("cpo.ocpp.bridge")
+
+REMARK_MAX = 255
+_CACHE_LIMIT = 4096
+_compiled: dict[tuple[str, str, str, str], CompiledTariff] = {}
+_periods_sent: dict[int, tuple[datetime | None, list[ChargingPeriod]]] = {}
+
+
+# --- token decisions -------------------------------------------------------------------------------
+
+
+class AuthStatus(StrEnum):
+    """The authorization statuses we answer; OCPP 1.6 AuthorizationStatus and 2.0.1 share these values."""
+
+    ACCEPTED = "Accepted"
+    BLOCKED = "Blocked"
+    INVALID = "Invalid"
+
+
+@dataclass(frozen=True)
+class AuthDecision:
+    """The answer to an idTag/idToken, and what the Session needs from it."""
+
+    status: AuthStatus
+    token: Token | None = None
+    auth_method: AuthMethod | None = None
+    authorization_reference: str | None = None
+    realtime_required: bool = False
+    reason: str = ""
+
+    @property
+    def accepted(self) -> bool:
+        return self.status is AuthStatus.ACCEPTED
+
+    @property
+    def group_id(self) -> str | None:
+        return self.token.group_id if self.token is not None else None
+
+
+IDTOKEN_TYPES: dict[str, TokenType | None] = {
+    "ISO14443": TokenType.RFID,
+    "ISO15693": TokenType.RFID,
+    "Central": TokenType.APP_USER,
+    "Local": TokenType.AD_HOC_USER,
+    "KeyCode": TokenType.OTHER,
+    "MacAddress": TokenType.OTHER,
+    "eMAID": None,
+}
+"""OCPP 2.0.1 IdTokenEnumType -> OCPI TokenType (eMAID is looked up by contract_id instead)."""
+
+FREE_VEND = "NoAuthorization"
+"""2.0.1 idToken type of a charger that charges without authorization: no token, no roaming Session."""
+
+
+def _token_find(id_tag: str, token_type: str | None) -> Token | None:
+    """The stored Token for an idTag: uid matched case-insensitively (CiString, OCPI §16.1).
+
+    uid is unique only with type and eMSP (§12.3.2); without a type (1.6) RFID tokens come first,
+    then the most recently updated.
+    """
+    queryset = Token.objects.select_related("party")
+    if token_type == "eMAID":
+        queryset = queryset.alias(contract_ci=Upper("contract_id")).filter(contract_ci=id_tag.upper())
+    else:
+        queryset = queryset.alias(uid_ci=Upper("uid")).filter(uid_ci=id_tag.upper())
+        mapped = IDTOKEN_TYPES.get(token_type) if token_type else None
+        if mapped is not None:
+            queryset = queryset.filter(type=mapped.value)
+    candidates = list(queryset.order_by("-last_updated", "-pk")[:20])
+    candidates.sort(key=lambda t: t.type != TokenType.RFID.value)
+    return candidates[0] if candidates else None
+
+
+def authorize_id_tag(*, id_tag: str, token_type: str | None = None) -> AuthDecision:
+    """Decide on an OCPP idTag (1.6) or idToken (2.0.1, with its type) from the stored OCPI Tokens.
+
+    Local rules (OCPI §12.4.5 WhitelistType), in order:
+    - unknown token -> Invalid;
+    - whitelist NEVER -> only a real-time authorization with the eMSP may allow it (§12.4.5); until
+      that client exists the documented fallback applies: Invalid, with `realtime_required` set so a
+      real-time step can take over here;
+    - valid=false -> Blocked;
+    - otherwise Accepted (ALWAYS, ALLOWED: the CPO may choose the whitelist; ALLOWED_OFFLINE: accepted
+      as "the CPO cannot get a response from the eMSP", which is the case without real-time), with
+      auth_method WHITELIST.
+    """
+    if token_type == FREE_VEND:
+        return AuthDecision(AuthStatus.ACCEPTED, reason="free vend: no token")
+    token = _token_find(id_tag, token_type)
+    if token is None:
+        return AuthDecision(AuthStatus.INVALID, reason="unknown token")
+    if token.whitelist == WhitelistType.NEVER.value:
+        return AuthDecision(
+            AuthStatus.INVALID, token=token, realtime_required=True, reason="whitelist NEVER needs real-time"
+        )
+    if not token.valid:
+        return AuthDecision(AuthStatus.BLOCKED, token=token, reason="token not valid")
+    return AuthDecision(AuthStatus.ACCEPTED, token=token, auth_method=AuthMethod.WHITELIST)
+
+
+def _decision_of(tx: OcppTransaction) -> AuthDecision:
+    """The decision stored with a transaction, for answering a repeated message the same way."""
+    try:
+        answered = AuthStatus(tx.auth_status)
+    except ValueError:
+        answered = AuthStatus.INVALID
+    return AuthDecision(
+        status=answered,
+        token=tx.token,
+        auth_method=AuthMethod(tx.auth_method) if tx.auth_method else None,
+        authorization_reference=tx.authorization_reference,
+    )
+
+
+# --- EVSE status -----------------------------------------------------------------------------------
+
+CHARGING_STATES_V16 = frozenset({"Charging", "SuspendedEV", "SuspendedEVSE", "Finishing"})
+"""1.6 statuses of a connector inside a transaction that tell its charging state."""
+
+
+def _active_transaction(charge_point_id: int, evse_id: int) -> OcppTransaction | None:
+    return (
+        OcppTransaction.objects.filter(
+            charge_point_id=charge_point_id, evse_id=evse_id, state=OcppTransaction.State.ACTIVE
+        )
+        .order_by("-started_at", "-pk")
+        .first()
+    )
+
+
+def _connector_remap(connector: OcppConnector, *, transaction_active: bool) -> bool:
+    """Recompute the OCPI status of one connector; True (and marked pending) when it changed."""
+    if not connector.ocpp_status:
+        return False
+    mapped = status.connector_ocpi_status(
+        ocpp_status=connector.ocpp_status, transaction_active=transaction_active
+    ).value
+    if mapped == connector.ocpi_status:
+        return False
+    connector.ocpi_status = mapped
+    connector.status_pending = True
+    return True
+
+
+@transaction.atomic
+def connector_status_record(
+    *, charge_point_id: int, evse_id: int, connector_id: int, ocpp_status: str, error_code: str, at: datetime
+) -> list[int]:
+    """A StatusNotification (1.6 §4.9, 2.0.1 G01): store it; returns the EVSEs whose status may change.
+
+    A report older than the stored one (an offline queue replayed late) is ignored. 1.6 connectorId 0
+    (evse_id 0) is the whole charge point. The EVSE is only republished after the debounce
+    (docs/ocpp.md), so the returned ids are to be scheduled, not published now.
+    """
+    if evse_id == 0:
+        ChargePoint.objects.filter(pk=charge_point_id).update(station_status=ocpp_status)
+        return _charger_evses(charge_point_id)
+    connector, _ = OcppConnector.objects.select_for_update().get_or_create(
+        charge_point_id=charge_point_id, ocpp_evse_id=evse_id, ocpp_connector_id=connector_id
+    )
+    if connector.status_at is not None and at < connector.status_at:
+        return []
+    active = _active_transaction(charge_point_id, evse_id)
+    if active is not None and ocpp_status in CHARGING_STATES_V16:
+        _state_record(active, at, ocpp_status)
+    connector.ocpp_status = ocpp_status
+    connector.error_code = error_code
+    connector.status_at = at
+    changed = _connector_remap(connector, transaction_active=active is not None)
+    connector.save(update_fields=["ocpp_status", "error_code", "status_at", "ocpi_status", "status_pending"])
+    return [connector.evse_id] if changed and connector.evse_id is not None else []
+
+
+def _charger_evses(charge_point_id: int) -> list[int]:
+    return list(
+        OcppConnector.objects.filter(charge_point_id=charge_point_id, evse__isnull=False)
+        .values_list("evse_id", flat=True)
+        .distinct()
+    )
+
+
+def _transaction_changed_connector(tx: OcppTransaction, *, active: bool) -> list[int]:
+    """A transaction started or ended: connectors whose status depends on that are remapped."""
+    changed: list[int] = []
+    if tx.evse_id is None:
+        return changed
+    for connector in OcppConnector.objects.filter(
+        charge_point_id=tx.charge_point_id, ocpp_evse_id=tx.evse_id
+    ):
+        if _connector_remap(connector, transaction_active=active):
+            connector.save(update_fields=["ocpi_status", "status_pending"])
+            if connector.evse_id is not None:
+                changed.append(connector.evse_id)
+    return changed
+
+
+@transaction.atomic
+def evse_status_publish(*, evse_pk: int) -> str | None:
+    """Set an EVSE's OCPI status from all the OCPP connectors mapped onto it (evse_patch -> partners).
+
+    A charger offline past its grace period counts as UNKNOWN, a 1.6 connectorId 0 Unavailable or
+    Faulted overrides its connectors, and the connectors combine by `status.PRECEDENCE`. An EVSE the
+    operator marked REMOVED stays so. Nothing is written when the status is unchanged (suppressed
+    duplicates). Returns the status set, or None when nothing changed.
+    """
+    evse = EVSE.objects.filter(pk=evse_pk).first()
+    if evse is None:
+        return None
+    rows = list(OcppConnector.objects.filter(evse_id=evse_pk).select_related("charge_point"))
+    statuses: list[str] = []
+    for row in rows:
+        charger = row.charge_point
+        override = status.station_override(charger.station_status)
+        if charger.offline_published:
+            statuses.append(Status.UNKNOWN.value)
+        elif override is not None:
+            statuses.append(override.value)
+        else:
+            statuses.append(row.ocpi_status or Status.UNKNOWN.value)
+    OcppConnector.objects.filter(evse_id=evse_pk, status_pending=True).update(status_pending=False)
+    if not rows or evse.status == Status.REMOVED.value:
+        return None
+    new = status.evse_status(statuses).value
+    if new == evse.status:
+        return None
+    evse_patch(evse=evse, patch={"status": Status(new)})
+    return new
+
+
+def evses_pending(*, older_than_seconds: float) -> list[int]:
+    """EVSEs with a status change not yet published (their debounce timer died with a process)."""
+    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
+    return list(
+        OcppConnector.objects.filter(status_pending=True, evse__isnull=False, status_at__lt=cutoff)
+        .values_list("evse_id", flat=True)
+        .distinct()
+    )
+
+
+# --- transactions ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StartResult:
+    """What a transaction start answers, and the EVSEs whose status may change."""
+
+    transaction_id: str
+    decision: AuthDecision
+    evses: list[int]
+
+
+def _remark(tx: OcppTransaction, text: str) -> None:
+    if text not in tx.remarks:
+        tx.remarks = [*tx.remarks, text]
+
+
+def _state_record(tx: OcppTransaction, at: datetime, state: str) -> None:
+    OcppChargingState.objects.bulk_create(
+        [OcppChargingState(transaction=tx, timestamp=at, state=state)], ignore_conflicts=True
+    )
+
+
+def _reading_of(row: OcppMeterReading) -> Reading:
+    return Reading(
+        timestamp=row.timestamp,
+        energy_wh=row.energy_wh,
+        power_w=row.power_w,
+        current_a=row.current_a,
+        soc=row.soc,
+        context=row.context,
+    )
+
+
+_READING_FIELDS = ("energy_wh", "power_w", "current_a", "soc", "context")
+
+
+def _readings_store(tx: OcppTransaction, readings: Sequence[Reading]) -> None:
+    """Store readings once per instant; a repeated instant only fills in what was missing."""
+    if not readings:
+        return
+    existing = {
+        row.timestamp: row for row in tx.readings.filter(timestamp__in=[r.timestamp for r in readings])
+    }
+    new: list[OcppMeterReading] = []
+    completed: list[OcppMeterReading] = []
+    for reading in readings:
+        row = existing.get(reading.timestamp)
+        if row is None:
+            new.append(
+                OcppMeterReading(transaction=tx, **{"timestamp": reading.timestamp, **_values(reading)})
+            )
+            continue
+        merged = _reading_of(row).merged(reading)
+        if merged != _reading_of(row):
+            for name, value in _values(merged).items():
+                setattr(row, name, value)
+            completed.append(row)
+    OcppMeterReading.objects.bulk_create(new, ignore_conflicts=True)
+    if completed:
+        OcppMeterReading.objects.bulk_update(completed, list(_READING_FIELDS))
+    if tx.meter_start_wh is None:
+        energy = [r for r in readings if r.energy_wh is not None]
+        begin = metering.context_register(energy, "Transaction.Begin")
+        first = min(energy, key=lambda r: r.timestamp).energy_wh if energy else None
+        tx.meter_start_wh = begin if begin is not None else first
+
+
+def _values(reading: Reading) -> dict[str, Any]:
+    return {
+        "energy_wh": reading.energy_wh,
+        "power_w": reading.power_w,
+        "current_a": reading.current_a,
+        "soc": reading.soc,
+        "context": reading.context[:20],
+    }
+
+
+PROGRESS_FIELDS = ("meter_start_wh", "periods_until", "energy_until_wh", "remarks")
+"""What metering a transaction may change on its row."""
+
+
+def _tx_save(tx: OcppTransaction, *fields: str) -> None:
+    tx.save(update_fields=list(fields))
+
+
+def _connector_of(
+    charge_point_id: int, evse_id: int | None, connector_id: int | None
+) -> OcppConnector | None:
+    if evse_id is None:
+        return None
+    queryset = OcppConnector.objects.select_related(
+        "evse", "connector", "evse__location", "evse__location__party"
+    )
+    queryset = queryset.filter(charge_point_id=charge_point_id, ocpp_evse_id=evse_id)
+    if connector_id is not None:
+        queryset = queryset.filter(ocpp_connector_id=connector_id)
+    return queryset.order_by("ocpp_connector_id").first()
+
+
+def _tariff_for(location: Location, tariff_ids: Sequence[str] | None) -> Tariff | None:
+    """The connector's tariff: of its tariff_ids (OCPI §8.3.3), the first valid for every session (type
+    absent or REGULAR), else the first found; ad hoc and profile tariffs are for other audiences."""
+    if not tariff_ids:
+        return None
+    found = {
+        t.ocpi_id.upper(): t
+        for t in Tariff.objects.alias(id_ci=Upper("ocpi_id")).filter(
+            country_code=location.country_code,
+            ocpi_party_id=location.ocpi_party_id,
+            id_ci__in=[i.upper() for i in tariff_ids],
+        )
+    }
+    ordered = [found[i.upper()] for i in tariff_ids if i.upper() in found]
+    for tariff in ordered:
+        if tariff.type in (None, TariffType.REGULAR.value):
+            return tariff
+    return ordered[0] if ordered else None
+
+
+def _compiled_tariff(snapshot: Mapping[str, Any]) -> CompiledTariff:
+    """Compile a tariff snapshot once per version (pricing every MeterValues must stay cheap)."""
+    key = (snapshot["country_code"], snapshot["party_id"], snapshot["id"], snapshot["last_updated"])
+    compiled = _compiled.get(key)
+    if compiled is None:
+        if len(_compiled) >= _CACHE_LIMIT:
+            _compiled.clear()
+        compiled = _compiled[key] = compile_tariff(TariffSchema.model_validate(snapshot))
+    return compiled
+
+
+def _cdr_location(location: Location, connector: OcppConnector) -> dict[str, Any]:
+    """OCPI §10.4.4 CdrLocation: the location, EVSE and connector as they are when the session starts.
+
+    evse_id is required there but optional on an EVSE (§8.3.2); an EVSE without one is named by its uid.
+    """
+    evse = connector.evse
+    ocpi_connector = connector.connector
+    assert evse is not None
+    assert ocpi_connector is not None
+    data: dict[str, Any] = {
+        "id": location.ocpi_id,
+        "address": location.address,
+        "city": location.city,
+        "country": location.country,
+        "coordinates": {"latitude": location.latitude, "longitude": location.longitude},
+        "evse_uid": evse.uid,
+        "evse_id": evse.evse_id or evse.uid,
+        "connector_id": ocpi_connector.ocpi_id,
+        "connector_standard": ocpi_connector.standard,
+        "connector_format": ocpi_connector.format,
+        "connector_power_type": ocpi_connector.power_type,
+    }
+    for name in ("name", "postal_code", "state"):
+        value = getattr(location, name)
+        if value is not None:
+            data[name] = value
+    return data
+
+
+def _session_open(tx: OcppTransaction, decision: AuthDecision, charge_point: ChargePoint) -> None:
+    """Create the OCPI Session of an accepted transaction (OCPI §9.3.1), ACTIVE, 0 kWh.
+
+    What the session is priced and billed with is fixed now: the location (CdrLocation snapshot) and
+    the connector's tariff as it is at the start (the CDR's `tariffs`, §10.3.1), so a tariff edited
+    or removed mid-session does not change a running session's price.
+    """
+    token = decision.token
+    if token is None:
+        return
+    connector = _connector_of(tx.charge_point_id, tx.evse_id, tx.connector_id)
+    if connector is None or connector.evse is None or connector.connector is None:
+        _remark(tx, "connector not mapped to an OCPI EVSE: no Session")
+        return
+    location = connector.evse.location
+    party: Party = location.party
+    tariff = _tariff_for(location, connector.connector.tariff_ids)
+    data = {
+        "country_code": party.country_code,
+        "party_id": party.party_id,
+        "id": str(uuid.uuid4()),
+        "start_date_time": tx.started_at,
+        "kwh": Decimal(0),
+        "cdr_token": {
+            "country_code": token.country_code,
+            "party_id": token.ocpi_party_id,
+            "uid": token.uid,
+            "type": token.type,
+            "contract_id": token.contract_id,
+        },
+        "auth_method": (decision.auth_method or AuthMethod.WHITELIST).value,
+        "authorization_reference": decision.authorization_reference,
+        "location_id": location.ocpi_id,
+        "evse_uid": connector.evse.uid,
+        "connector_id": connector.connector.ocpi_id,
+        "meter_id": charge_point.meter_serial_number or None,
+        "currency": tariff.currency
+        if tariff is not None
+        else getattr(settings, "OCPP_DEFAULT_CURRENCY", "EUR"),
+        "status": SessionStatus.ACTIVE.value,
+        "last_updated": timezone.now(),
+    }
+    session, _ = session_put(party=party, data={k: v for k, v in data.items() if v is not None})
+    tx.session = session
+    tx.location = location
+    tx.tariff = tariff_to_json(tariff) if tariff is not None else None
+    tx.cdr_location = _cdr_location(location, connector)
+    _tx_save(tx, "session", "location", "tariff", "cdr_location", "remarks")
+
+
+def _tariff_id(tx: OcppTransaction) -> str | None:
+    return str(tx.tariff["id"]) if tx.tariff else None
+
+
+def _period_json(period: metering.Period, tariff_id: str | None, *, for_cdr: bool) -> dict[str, Any]:
+    data: dict[str, Any] = {"start_date_time": period.start, "dimensions": period.dimensions(for_cdr=for_cdr)}
+    if tariff_id is not None:
+        data["tariff_id"] = tariff_id
+    return data
+
+
+def _price(tx: OcppTransaction, periods: Sequence[ChargingPeriod], end: datetime | None) -> Any:
+    """The pricing engine's result for these periods (None without a tariff or when it cannot price)."""
+    if tx.tariff is None or tx.location is None or not periods:
+        return None
+    try:
+        return price_session(
+            tariff=_compiled_tariff(tx.tariff),
+            charging_periods=periods,
+            start=tx.started_at,
+            end=end,
+            time_zone=tx.location.time_zone,
+        )
+    except PricingError:
+        logger.exception("pricing failed for tariff %s", tx.tariff.get("id"))
+        return None
+
+
+def _readings(tx: OcppTransaction, *, after: datetime | None = None) -> list[Reading]:
+    queryset = tx.readings.all()
+    if after is not None:
+        queryset = queryset.filter(timestamp__gt=after)
+    return [_reading_of(row) for row in queryset.order_by("timestamp")]
+
+
+def _states(tx: OcppTransaction) -> list[StateChange]:
+    return [StateChange(row.timestamp, row.state) for row in tx.states.order_by("timestamp", "pk")]
+
+
+def _sent_periods(tx: OcppTransaction, session: Session) -> list[ChargingPeriod]:
+    """The periods the Session has so far, for its running cost.
+
+    Kept in memory per session, valid while the transaction's `periods_until` (persisted with every
+    PATCH) is the one they were kept for; otherwise (another process moved it on, a restart) read back
+    from the Session: parsing every stored period for every MeterValues would cost more than pricing.
+    """
+    cached = _periods_sent.get(session.pk)
+    if cached is not None and cached[0] == tx.periods_until:
+        return cached[1]
+    rows = session.charging_periods.order_by("position").values_list("data", flat=True)
+    return [ChargingPeriod.model_validate(data) for data in rows]
+
+
+def _session_progress(tx: OcppTransaction, readings: Sequence[Reading]) -> None:
+    """PATCH the Session with what is new since the last PATCH: kWh, periods, running cost (§9.2.2.3).
+
+    Only readings later than the last period sent extend the Session; earlier ones (late deliveries)
+    are stored and folded in by the final PUT at the stop. `readings` are those just stored; the first
+    time (periods_until unset: readings may have come before the Session) they are read back.
+    """
+    session = tx.session
+    if session is None or tx.meter_start_wh is None:
+        return
+    since = tx.periods_until or tx.started_at
+    since_wh = tx.energy_until_wh if tx.energy_until_wh is not None else tx.meter_start_wh
+    fresh = sorted(
+        (
+            r
+            for r in (readings if tx.periods_until is not None else _readings(tx, after=since))
+            if r.timestamp > since
+        ),
+        key=lambda r: r.timestamp,
+    )
+    if not any(r.energy_wh is not None for r in fresh):
+        return
+    metered = metering.meter(start=since, start_wh=since_wh, readings=fresh, states=_states(tx))
+    if metered.went_backwards:
+        _remark(tx, "meter reading went backwards: energy counted up to the highest reading")
+    tariff_id = _tariff_id(tx)
+    new = [ChargingPeriod.model_validate(_period_json(p, tariff_id, for_cdr=False)) for p in metered.periods]
+    patch: dict[str, Any] = {"last_updated": timezone.now()}
+    kwh = metering.total_kwh(start_wh=tx.meter_start_wh, register_wh=metered.register_wh)
+    if kwh != session.kwh:
+        patch["kwh"] = kwh
+    periods = _sent_periods(tx, session)
+    if new:
+        patch["charging_periods"] = new
+        periods = [*periods, *new]
+        result = _price(tx, periods, None)
+        if result is not None:
+            patch["total_cost"] = _total_cost(result)
+    if len(patch) > 1:
+        session_patch(session=session, patch=patch)
+    tx.periods_until = max(r.timestamp for r in fresh if r.energy_wh is not None)
+    tx.energy_until_wh = metered.register_wh
+    if len(_periods_sent) >= _CACHE_LIMIT:
+        _periods_sent.clear()
+    _periods_sent[session.pk] = (tx.periods_until, periods)
+
+
+def _session_close(tx: OcppTransaction) -> None:
+    """The stop: recompute all periods, PUT the COMPLETED Session (§9.2.2.2) and create the CDR (§10)."""
+    session = tx.session
+    if session is None:
+        return
+    assert tx.stopped_at is not None
+    _periods_sent.pop(session.pk, None)
+    readings = _readings(tx)
+    start_wh = tx.meter_start_wh
+    if start_wh is None:
+        energy = [r.energy_wh for r in readings if r.energy_wh is not None]
+        start_wh = energy[0] if energy else Decimal(0)
+    end_wh = tx.meter_stop_wh
+    if end_wh is None:
+        end_wh = metering.context_register(readings, "Transaction.End")
+    if end_wh is None:
+        _remark(tx, "no meter stop value: energy up to the last reading")
+    metered = metering.meter(
+        start=tx.started_at,
+        start_wh=start_wh,
+        readings=readings,
+        states=_states(tx),
+        end=tx.stopped_at,
+        end_wh=end_wh,
+    )
+    if metered.went_backwards:
+        _remark(tx, "meter reading went backwards: energy counted up to the highest reading")
+    kwh = metering.total_kwh(start_wh=start_wh, register_wh=metered.register_wh)
+    tariff_id = _tariff_id(tx)
+    periods = metered.periods or [metering.Period(tx.started_at, True, Decimal(0), Decimal(0))]
+    cdr_periods = [_period_json(p, tariff_id, for_cdr=True) for p in periods]
+    result = _price(tx, [ChargingPeriod.model_validate(p) for p in cdr_periods], tx.stopped_at)
+    data = session_to_json(session)
+    data.update(
+        {
+            "end_date_time": tx.stopped_at,
+            "kwh": kwh,
+            "charging_periods": [_period_json(p, tariff_id, for_cdr=False) for p in metered.periods],
+            "total_cost": _total_cost(result) if tx.tariff is not None else FREE,
+            "status": SessionStatus.COMPLETED.value,
+            "last_updated": timezone.now(),
+        }
+    )
+    session_put(
+        party=session.party, data={k: v for k, v in data.items() if v is not None}, session_id=session.ocpi_id
+    )
+    if tx.tariff is not None and result is None:
+        _remark(tx, "pricing failed: no CDR, retry from the transaction admin")
+        return
+    _cdr_create(tx, session, cdr_periods, periods, result, kwh)
+
+
+FREE = {"excl_vat": 0, "incl_vat": 0}
+"""The price of a session on a connector without a tariff: we do not charge (OCPI §9.3.1 total_cost 0)."""
+
+
+def _total_cost(result: Any) -> dict[str, Any] | None:
+    if result is None:
+        return None
+    return {"excl_vat": result.total_cost.excl_vat, "incl_vat": result.total_cost.incl_vat}
+
+
+def _cdr_create(
+    tx: OcppTransaction,
+    session: Session,
+    cdr_periods: list[dict[str, Any]],
+    periods: Sequence[metering.Period],
+    result: Any,
+    kwh: Decimal,
+) -> None:
+    """The CDR of a stopped transaction (OCPI §10.3.1); its id is the Session id, so it is made once.
+
+    Periods carry no Session-only dimensions (§10.4.3); `tariffs` is the tariff as it was when the
+    session started. Totals come from the pricing engine; without a tariff the session was free
+    (total_cost 0) and the totals are the periods' sums.
+    """
+    assert tx.stopped_at is not None
+    assert tx.cdr_location is not None
+    data: dict[str, Any] = {
+        "country_code": session.country_code,
+        "party_id": session.ocpi_party_id,
+        "id": session.ocpi_id,
+        "start_date_time": tx.started_at,
+        "end_date_time": tx.stopped_at,
+        "session_id": session.ocpi_id,
+        "cdr_token": session.cdr_token,
+        "auth_method": session.auth_method,
+        "authorization_reference": session.authorization_reference,
+        "cdr_location": tx.cdr_location,
+        "meter_id": session.meter_id,
+        "currency": session.currency,
+        "charging_periods": cdr_periods,
+        "last_updated": timezone.now(),
+    }
+    if result is not None and tx.tariff is not None:
+        data.update(result.to_ocpi())
+        data["tariffs"] = [tx.tariff]
+    else:
+        data.update(
+            {
+                "total_cost": FREE,
+                "total_energy": kwh,
+                "total_time": sum((p.hours for p in periods), Decimal(0)),
+                "total_parking_time": sum((p.hours for p in periods if not p.charging), Decimal(0)),
+            }
+        )
+    if tx.remarks:
+        data["remark"] = "; ".join(tx.remarks)[:REMARK_MAX]
+    cdr, _ = cdr_create(party=session.party, data={k: v for k, v in data.items() if v is not None})
+    tx.cdr = cdr
+
+
+def transaction_cdr_retry(*, transaction_pk: int) -> bool:
+    """Admin action: build the CDR of a stopped transaction whose CDR is missing (e.g. pricing failed)."""
+    with transaction.atomic():
+        tx = (
+            OcppTransaction.objects.select_for_update(of=("self",))
+            .select_related("session", "session__party", "location")
+            .get(pk=transaction_pk)
+        )
+        if tx.state != OcppTransaction.State.STOPPED or tx.cdr_id is not None or tx.session is None:
+            return False
+        _session_close(tx)
+        _tx_save(tx, "remarks", "cdr")
+        return tx.cdr_id is not None
+
+
+def _clamp_stop(tx: OcppTransaction, at: datetime) -> datetime:
+    if at < tx.started_at:
+        _remark(tx, "stop time before start time: stop set to the start")
+        return tx.started_at
+    return at
+
+
+def _stop(tx: OcppTransaction, *, at: datetime, meter_stop_wh: Decimal | None, reason: str) -> list[int]:
+    """Close a transaction once: COMPLETED Session, CDR, connector statuses."""
+    tx.state = OcppTransaction.State.STOPPED
+    tx.stopped_at = _clamp_stop(tx, at)
+    tx.meter_stop_wh = meter_stop_wh
+    tx.stop_reason = reason[:30]
+    _session_close(tx)
+    _tx_save(tx, "state", "stopped_at", "meter_stop_wh", "stop_reason", "cdr", *PROGRESS_FIELDS)
+    return _transaction_changed_connector(tx, active=False)
+
+
+def _close_orphans(tx: OcppTransaction) -> list[int]:
+    """Older transactions still open on the same connector never got their stop (OCPP allows one
+    transaction per connector): closed at their last reading, flagged in the CDR remark."""
+    evses: list[int] = []
+    orphans = (
+        OcppTransaction.objects.select_for_update(of=("self",))
+        .filter(
+            charge_point_id=tx.charge_point_id,
+            evse_id=tx.evse_id,
+            state=OcppTransaction.State.ACTIVE,
+            started_at__lt=tx.started_at,
+        )
+        .exclude(pk=tx.pk)
+    )
+    for orphan in orphans.select_related("session", "session__party", "token", "location"):
+        last = orphan.readings.order_by("-timestamp").first()
+        _remark(orphan, "no stop received: closed at the last reading when a new transaction started")
+        evses += _stop(
+            orphan, at=last.timestamp if last else orphan.started_at, meter_stop_wh=None, reason="Orphaned"
+        )
+    return evses
+
+
+def _tx_lock(charge_point_id: int, transaction_id: str) -> OcppTransaction | None:
+    """The transaction row, locked: one charger's messages may reach two processes around a reconnect."""
+    try:
+        return (
+            OcppTransaction.objects.select_for_update(of=("self",))
+            .select_related("session", "location")
+            .get(charge_point_id=charge_point_id, transaction_id=transaction_id)
+        )
+    except OcppTransaction.DoesNotExist:
+        return None
+
+
+def _initial_state(tx: OcppTransaction) -> None:
+    """The connector's state when the transaction starts, if it already tells charging or suspended."""
+    if tx.evse_id is None:
+        return
+    connector = OcppConnector.objects.filter(
+        charge_point_id=tx.charge_point_id, ocpp_evse_id=tx.evse_id
+    ).first()
+    if connector is not None and connector.ocpp_status in ("Charging", "SuspendedEV", "SuspendedEVSE"):
+        _state_record(tx, tx.started_at, connector.ocpp_status)
+
+
+@transaction.atomic
+def transaction_start_v16(
+    *, charge_point_id: int, connector_id: int, id_tag: str, meter_start_wh: Decimal, at: datetime
+) -> StartResult:
+    """OCPP 1.6 StartTransaction (§4.8): the transaction, its token decision and, if accepted, a Session.
+
+    The same StartTransaction twice (same connector, idTag, timestamp and meterStart: a retransmission
+    after a lost answer) gets the first one's transactionId and answer back.
+    """
+    start_key = f"{connector_id}|{id_tag.upper()}|{at.isoformat()}|{meter_start_wh}"
+    existing = OcppTransaction.objects.filter(charge_point_id=charge_point_id, start_key=start_key).first()
+    if existing is not None:
+        return StartResult(str(existing.transaction_id), _decision_of(existing), [])
+    charge_point = ChargePoint.objects.get(pk=charge_point_id)
+    decision = authorize_id_tag(id_tag=id_tag)
+    try:
+        with transaction.atomic():
+            tx = OcppTransaction.objects.create(
+                charge_point=charge_point,
+                ocpp_connector=_connector_of(charge_point_id, connector_id, 1),
+                evse_id=connector_id,
+                connector_id=1,
+                start_key=start_key,
+                id_tag=id_tag,
+                token=decision.token,
+                auth_status=decision.status.value,
+                auth_method=decision.auth_method.value if decision.auth_method else "",
+                authorization_reference=decision.authorization_reference,
+                started_at=at,
+                meter_start_wh=meter_start_wh,
+                energy_until_wh=meter_start_wh,
+                state=OcppTransaction.State.ACTIVE if decision.accepted else OcppTransaction.State.STOPPED,
+            )
+    except IntegrityError:
+        existing = OcppTransaction.objects.get(charge_point_id=charge_point_id, start_key=start_key)
+        return StartResult(str(existing.transaction_id), _decision_of(existing), [])
+    tx.transaction_id = str(tx.pk)
+    _tx_save(tx, "transaction_id")
+    if not decision.accepted:
+        # A refused start is no transaction (the charger stops, OCPP 1.6 §5.18 StopTransactionOnInvalidId);
+        # its id is still unique and a later StopTransaction for it is simply acknowledged.
+        return StartResult(tx.transaction_id, decision, [])
+    evses = _close_orphans(tx)
+    _initial_state(tx)
+    _session_open(tx, decision, charge_point)
+    return StartResult(tx.transaction_id, decision, evses + _transaction_changed_connector(tx, active=True))
+
+
+@transaction.atomic
+def transaction_meter_values(
+    *, charge_point_id: int, transaction_id: str | None, evse_id: int | None, readings: Sequence[Reading]
+) -> None:
+    """MeterValues (1.6 §4.7, 2.0.1 J01/J02): stored once, then PATCHed into the transaction's Session.
+
+    Without a transaction id (optional in 1.6; absent in 2.0.1 MeterValues) they belong to the
+    transaction running on that connector or EVSE, if any; otherwise they are not about charging.
+    """
+    if transaction_id is None:
+        active = _active_transaction(charge_point_id, evse_id) if evse_id else None
+        if active is None or active.transaction_id is None:
+            return
+        transaction_id = active.transaction_id
+    tx = _tx_lock(charge_point_id, transaction_id)
+    if tx is None:
+        return
+    _readings_store(tx, readings)
+    if tx.state == OcppTransaction.State.ACTIVE:
+        _session_progress(tx, readings)
+    _tx_save(tx, *PROGRESS_FIELDS)
+
+
+@transaction.atomic
+def transaction_stop_v16(
+    *,
+    charge_point_id: int,
+    transaction_id: str,
+    meter_stop_wh: Decimal,
+    at: datetime,
+    reason: str,
+    readings: Sequence[Reading],
+) -> list[int]:
+    """OCPP 1.6 StopTransaction (§4.10): its transactionData first, then the close (once)."""
+    tx = _tx_lock(charge_point_id, transaction_id)
+    if tx is None:
+        logger.warning(
+            "StopTransaction for unknown transaction %s of charger %s", transaction_id, charge_point_id
+        )
+        return []
+    _readings_store(tx, readings)
+    if tx.state != OcppTransaction.State.ACTIVE:
+        _tx_save(tx, "meter_start_wh")
+        return []
+    return _stop(tx, at=at, meter_stop_wh=meter_stop_wh, reason=reason or "Local")
+
+
+@dataclass(frozen=True)
+class EventResult:
+    """What a 2.0.1 TransactionEvent answers (idTokenInfo when an idToken came) and EVSEs to republish."""
+
+    decision: AuthDecision | None
+    evses: list[int]
+
+
+@transaction.atomic
+def transaction_event_v201(
+    *,
+    charge_point_id: int,
+    event_type: str,
+    at: datetime,
+    transaction_info: Mapping[str, Any],
+    evse: Mapping[str, Any] | None,
+    id_token: Mapping[str, Any] | None,
+    readings: Sequence[Reading],
+) -> EventResult:
+    """OCPP 2.0.1 TransactionEvent (E01-E15): Started / Updated / Ended, in any combination.
+
+    The first event seen creates the transaction (a lost Started does not lose the session). The
+    Session is opened by the first event carrying an accepted idToken, which may come after the
+    start (TxStartPoint EVConnected, E03). A repeated event (same seqNo, retransmitted) stores nothing
+    new and answers the same.
+    """
+    transaction_id = str(transaction_info["transaction_id"])
+    tx = _tx_lock(charge_point_id, transaction_id)
+    evses: list[int] = []
+    evse_id = evse.get("id") if evse else None
+    connector_id = evse.get("connector_id") if evse else None
+    if tx is None:
+        try:
+            with transaction.atomic():
+                tx = OcppTransaction.objects.create(
+                    charge_point_id=charge_point_id,
+                    transaction_id=transaction_id,
+                    evse_id=evse_id,
+                    connector_id=connector_id,
+                    ocpp_connector=_connector_of(charge_point_id, evse_id, connector_id),
+                    started_at=min([at, *(r.timestamp for r in readings)]) if event_type != "Started" else at,
+                    remote_start_id=transaction_info.get("remote_start_id"),
+                )
+        except IntegrityError:
+            tx = _tx_lock(charge_point_id, transaction_id)
+            assert tx is not None
+        evses += _close_orphans(tx)
+        evses += _transaction_changed_connector(tx, active=True)
+    elif tx.evse_id is None and evse_id is not None:
+        tx.evse_id, tx.connector_id = evse_id, connector_id
+        tx.ocpp_connector = _connector_of(charge_point_id, evse_id, connector_id)
+        _tx_save(tx, "evse_id", "connector_id", "ocpp_connector")
+    charging_state = transaction_info.get("charging_state")
+    if charging_state:
+        _state_record(tx, at, charging_state)
+        if tx.charging_state != charging_state:
+            tx.charging_state = charging_state
+            _tx_save(tx, "charging_state")
+    _readings_store(tx, readings)
+    decision: AuthDecision | None = None
+    if id_token is not None:
+        if not tx.auth_status:
+            decision = authorize_id_tag(
+                id_tag=str(id_token.get("id_token", "")), token_type=id_token.get("type")
+            )
+            tx.id_tag = str(id_token.get("id_token", ""))[:36]
+            tx.id_token_type = str(id_token.get("type", ""))[:20]
+            tx.token = decision.token
+            tx.auth_status = decision.status.value
+            tx.auth_method = decision.auth_method.value if decision.auth_method else ""
+            _tx_save(tx, "id_tag", "id_token_type", "token", "auth_status", "auth_method")
+        else:
+            decision = _decision_of(tx)
+    if (
+        tx.state == OcppTransaction.State.ACTIVE
+        and tx.session is None
+        and tx.auth_status == AuthStatus.ACCEPTED
+    ):
+        charge_point = ChargePoint.objects.get(pk=charge_point_id)
+        _session_open(tx, decision or _decision_of(tx), charge_point)
+    if tx.state != OcppTransaction.State.ACTIVE:
+        _tx_save(tx, "meter_start_wh")
+        return EventResult(decision, evses)
+    if event_type == "Ended":
+        end_wh = metering.context_register(readings, "Transaction.End")
+        evses += _stop(
+            tx, at=at, meter_stop_wh=end_wh, reason=str(transaction_info.get("stopped_reason") or "Local")
+        )
+    else:
+        _session_progress(tx, readings)
+        _tx_save(tx, *PROGRESS_FIELDS)
+    return EventResult(decision, evses)
