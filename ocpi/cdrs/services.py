@@ -22,10 +22,10 @@ from ocpi.cdrs import schemas
 from ocpi.cdrs.models import Cdr
 from ocpi.core.exceptions import validation_error
 from ocpi.core.patch import check_path_ids
-from ocpi.core.types import Price, format_datetime
+from ocpi.core.types import Price, format_datetime, number_json, price_json
 from ocpi.models import Party
 from ocpi.sessions.models import fit_amount
-from ocpi.sessions.services import cdr_token_columns, number_to_json
+from ocpi.sessions.services import cdr_token_columns
 
 logger = logging.getLogger(__name__)
 
@@ -146,15 +146,6 @@ def cdr_create(*, party: Party, data: schemas.CDR | Mapping[str, Any]) -> tuple[
     return created, True
 
 
-def _price(excl_vat: Decimal | None, incl_vat: Decimal | None) -> dict[str, Any] | None:
-    if excl_vat is None:
-        return None
-    price: dict[str, Any] = {"excl_vat": number_to_json(excl_vat)}
-    if incl_vat is not None:
-        price["incl_vat"] = number_to_json(incl_vat)
-    return price
-
-
 def cdr_to_json(cdr: Cdr) -> dict[str, Any]:
     """The §10.3.1 CDR as wire JSON, straight from the columns and stored JSON (no query)."""
     data: dict[str, Any] = {
@@ -175,17 +166,17 @@ def cdr_to_json(cdr: Cdr) -> dict[str, Any]:
         "tariffs": cdr.tariffs,
         "charging_periods": cdr.charging_periods,
         "signed_data": cdr.signed_data,
-        "total_cost": _price(cdr.total_cost_excl_vat, cdr.total_cost_incl_vat),
-        "total_fixed_cost": _price(cdr.total_fixed_cost_excl_vat, cdr.total_fixed_cost_incl_vat),
-        "total_energy": number_to_json(cdr.total_energy),
-        "total_energy_cost": _price(cdr.total_energy_cost_excl_vat, cdr.total_energy_cost_incl_vat),
-        "total_time": number_to_json(cdr.total_time),
-        "total_time_cost": _price(cdr.total_time_cost_excl_vat, cdr.total_time_cost_incl_vat),
+        "total_cost": price_json(cdr.total_cost_excl_vat, cdr.total_cost_incl_vat),
+        "total_fixed_cost": price_json(cdr.total_fixed_cost_excl_vat, cdr.total_fixed_cost_incl_vat),
+        "total_energy": number_json(cdr.total_energy),
+        "total_energy_cost": price_json(cdr.total_energy_cost_excl_vat, cdr.total_energy_cost_incl_vat),
+        "total_time": number_json(cdr.total_time),
+        "total_time_cost": price_json(cdr.total_time_cost_excl_vat, cdr.total_time_cost_incl_vat),
         "total_parking_time": (
-            number_to_json(cdr.total_parking_time) if cdr.total_parking_time is not None else None
+            number_json(cdr.total_parking_time) if cdr.total_parking_time is not None else None
         ),
-        "total_parking_cost": _price(cdr.total_parking_cost_excl_vat, cdr.total_parking_cost_incl_vat),
-        "total_reservation_cost": _price(
+        "total_parking_cost": price_json(cdr.total_parking_cost_excl_vat, cdr.total_parking_cost_incl_vat),
+        "total_reservation_cost": price_json(
             cdr.total_reservation_cost_excl_vat, cdr.total_reservation_cost_incl_vat
         ),
         "remark": cdr.remark,

@@ -134,14 +134,25 @@ def _to_decimal(value: Any) -> Decimal:
     return result
 
 
-def _decimal_to_json(value: Decimal) -> int | float:
+def number_json(value: Decimal) -> int | float:
+    """§16.4 number as JSON: integral values as int, others as float (what Number serialises to)."""
     return int(value) if value == value.to_integral_value() and abs(value) < 2**53 else float(value)
+
+
+def price_json(excl_vat: Decimal | None, incl_vat: Decimal | None) -> dict[str, Any] | None:
+    """§16.5 Price as JSON from two stored Decimal columns (None when there is no price)."""
+    if excl_vat is None:
+        return None
+    price: dict[str, Any] = {"excl_vat": number_json(excl_vat)}
+    if incl_vat is not None:
+        price["incl_vat"] = number_json(incl_vat)
+    return price
 
 
 Number = Annotated[
     Decimal,
     BeforeValidator(_to_decimal),
-    PlainSerializer(_decimal_to_json, return_type=float, when_used="json"),
+    PlainSerializer(number_json, return_type=float, when_used="json"),
     WithJsonSchema({"type": "number"}),
 ]
 

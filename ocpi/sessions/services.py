@@ -21,18 +21,13 @@ from pydantic import TypeAdapter, ValidationError
 
 from ocpi.core.exceptions import validation_error
 from ocpi.core.patch import check_path_ids, validate_patch
-from ocpi.core.types import Number, format_datetime
+from ocpi.core.types import Number, format_datetime, number_json
 from ocpi.models import Party
 from ocpi.sessions import schemas
 from ocpi.sessions.models import Session, SessionChargingPeriod, fit_amount
 
 _NUMBER: TypeAdapter[Decimal] = TypeAdapter(Number)
 _KEY_FIELDS = ("country_code", "party_id", "id")
-
-
-def number_to_json(value: Decimal) -> Any:
-    """A stored Decimal as the wire number, exactly as the schemas serialise §16.4 numbers."""
-    return _NUMBER.dump_python(value, mode="json")
 
 
 def cdr_token_columns(token: schemas.CdrToken) -> dict[str, Any]:
@@ -234,7 +229,7 @@ def _session_dict(session: Session, periods: list[Any]) -> dict[str, Any]:
     }
     if session.end_date_time is not None:
         data["end_date_time"] = format_datetime(session.end_date_time)
-    data["kwh"] = number_to_json(session.kwh)
+    data["kwh"] = number_json(session.kwh)
     data["cdr_token"] = session.cdr_token
     data["auth_method"] = session.auth_method
     if session.authorization_reference is not None:
@@ -248,9 +243,9 @@ def _session_dict(session: Session, periods: list[Any]) -> dict[str, Any]:
     if periods:
         data["charging_periods"] = periods
     if session.total_cost_excl_vat is not None:
-        total: dict[str, Any] = {"excl_vat": number_to_json(session.total_cost_excl_vat)}
+        total: dict[str, Any] = {"excl_vat": number_json(session.total_cost_excl_vat)}
         if session.total_cost_incl_vat is not None:
-            total["incl_vat"] = number_to_json(session.total_cost_incl_vat)
+            total["incl_vat"] = number_json(session.total_cost_incl_vat)
         data["total_cost"] = total
     data["status"] = session.status
     data["last_updated"] = format_datetime(session.last_updated)

@@ -20,27 +20,13 @@ from django.utils import timezone
 
 from ocpi.core.exceptions import InvalidParameters
 from ocpi.core.patch import check_path_ids
-from ocpi.core.types import Price
+from ocpi.core.types import Price, price_json
 from ocpi.locations.services import format_timestamp
 from ocpi.models import Party
 from ocpi.tariffs import schemas
 from ocpi.tariffs.models import PRICE_DIGITS, PRICE_PLACES, Tariff
 
 _PRICE_LIMIT = Decimal(10) ** (PRICE_DIGITS - PRICE_PLACES)
-
-
-def _number(value: Decimal) -> int | float:
-    """§16.4 number as JSON: integral values as int, others as float (same as ocpi.core.types.Number)."""
-    return int(value) if value == value.to_integral_value() and abs(value) < 2**53 else float(value)
-
-
-def _price_json(excl_vat: Decimal | None, incl_vat: Decimal | None) -> dict[str, Any] | None:
-    if excl_vat is None:
-        return None
-    price: dict[str, Any] = {"excl_vat": _number(excl_vat)}
-    if incl_vat is not None:
-        price["incl_vat"] = _number(incl_vat)
-    return price
 
 
 def tariff_to_json(tariff: Tariff) -> dict[str, Any]:
@@ -57,10 +43,10 @@ def tariff_to_json(tariff: Tariff) -> dict[str, Any]:
         data["tariff_alt_text"] = tariff.tariff_alt_text
     if tariff.tariff_alt_url is not None:
         data["tariff_alt_url"] = tariff.tariff_alt_url
-    min_price = _price_json(tariff.min_price_excl_vat, tariff.min_price_incl_vat)
+    min_price = price_json(tariff.min_price_excl_vat, tariff.min_price_incl_vat)
     if min_price is not None:
         data["min_price"] = min_price
-    max_price = _price_json(tariff.max_price_excl_vat, tariff.max_price_incl_vat)
+    max_price = price_json(tariff.max_price_excl_vat, tariff.max_price_incl_vat)
     if max_price is not None:
         data["max_price"] = max_price
     data["elements"] = tariff.elements
