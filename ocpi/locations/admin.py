@@ -13,6 +13,7 @@ set an EVSE's status to REMOVED instead.
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
@@ -107,9 +108,12 @@ class SchemaForm(forms.ModelForm):
     as the schema normalises them (UTC `Z` timestamps, exact numbers, no nulls inside).
     """
 
+    @abstractmethod
     def check(self, instance: Any) -> OcpiModel | None:
-        """Validate the updated instance; add errors to the form and return None when invalid."""
-        raise NotImplementedError
+        """Validate the updated instance; add errors to the form and return None when invalid.
+
+        Every form of this admin says how its object is an OCPI object (Location, EVSE, Connector).
+        """
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
