@@ -27,10 +27,10 @@ whole page of a list selector in two queries, whatever the page size.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
@@ -428,6 +428,41 @@ def _connector_write(
     return existing, bool(changed)
 
 
+S = TypeVar("S", schemas.EVSE, schemas.Connector)
+C = TypeVar("C", EVSE, Connector)
+
+
+def _ordered_write(
+    items: Sequence[tuple[str, S]],
+    existing: dict[str, C],
+    *,
+    replace: bool,
+    write: Callable[[S, C | None, int], tuple[C, bool]],
+) -> tuple[bool, list[datetime]]:
+    """Write the children of an EVSE or location in the order given, popping each from `existing`.
+
+    replace=True (PUT): positions follow the list; replace=False (PATCH): known children keep their
+    position and new ones go last. What stays in `existing` was left out (the caller decides its
+    fate). Returns (whether the set or order changed, last_updated of every changed child).
+    """
+    next_position = max((c.position for c in existing.values()), default=-1) + 1
+    membership = False
+    stamps: list[datetime] = []
+    for index, (key, item) in enumerate(items):
+        current = existing.pop(key.upper(), None)
+        if current is None:
+            position = index if replace else next_position
+            next_position += 1
+            membership = True
+        else:
+            position = index if replace else current.position
+            membership = membership or current.position != position
+        child, changed = write(item, current, position)
+        if changed:
+            stamps.append(child.last_updated)
+    return membership, stamps
+
+
 def _connectors_sync(
     *, evse: EVSE, items: Sequence[schemas.Connector], own: bool, replace: bool
 ) -> tuple[bool, list[datetime]]:
@@ -440,23 +475,14 @@ def _connectors_sync(
     """
     _check_unique((c.id for c in items), "connectors", "id")
     existing = {c.ocpi_id.upper(): c for c in connectors_of(evse)}
-    next_position = max((c.position for c in existing.values()), default=-1) + 1
-    membership = False
-    stamps: list[datetime] = []
-    for index, item in enumerate(items):
-        current = existing.pop(item.id.upper(), None)
-        if current is None:
-            position = index if replace else next_position
-            next_position += 1
-            membership = True
-        else:
-            position = index if replace else current.position
-            membership = membership or current.position != position
-        connector, changed = _connector_write(
+    membership, stamps = _ordered_write(
+        [(item.id, item) for item in items],
+        existing,
+        replace=replace,
+        write=lambda item, current, position: _connector_write(
             evse=evse, data=item, existing=current, position=position, own=own
-        )
-        if changed:
-            stamps.append(connector.last_updated)
+        ),
+    )
     if replace and existing:
         Connector.objects.filter(pk__in=[c.pk for c in existing.values()]).delete()
         membership = True
@@ -517,23 +543,14 @@ def _evses_sync(
     """
     _check_unique((e.uid for e in items), "evses", "uid")
     existing = {e.uid.upper(): e for e in evses_of(location)}
-    next_position = max((e.position for e in existing.values()), default=-1) + 1
-    membership = False
-    stamps: list[datetime] = []
-    for index, item in enumerate(items):
-        current = existing.pop(item.uid.upper(), None)
-        if current is None:
-            position = index if replace else next_position
-            next_position += 1
-            membership = True
-        else:
-            position = index if replace else current.position
-            membership = membership or current.position != position
-        evse, changed = _evse_write(
+    membership, stamps = _ordered_write(
+        [(item.uid, item) for item in items],
+        existing,
+        replace=replace,
+        write=lambda item, current, position: _evse_write(
             location=location, data=item, existing=current, position=position, own=own
-        )
-        if changed:
-            stamps.append(evse.last_updated)
+        ),
+    )
     if replace and existing:
         if own:
             for offset, evse in enumerate(sorted(existing.values(), key=lambda e: (e.position, e.pk))):
