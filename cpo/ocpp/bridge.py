@@ -3,7 +3,9 @@
 Every OCPI write goes through the module services (`evse_patch`, `session_put`, `session_patch`,
 `cdr_create`), which is where partners' pushes are queued. The rules (docs/ocpp.md):
 
-- token decisions are taken by `authorize_id_tag` from the stored OCPI Tokens (OCPI §12.4.5);
+- token decisions are taken by `authorize_id_tag` with the CPO's token decision service: stored Token
+  and whitelist first, real-time authorization with the eMSP when needed (OCPI §12.2.3, §12.4.6); the
+  handlers take them before the database work, on threads of their own (an eMSP may be slow);
 - a Session is created ACTIVE when a transaction starts with an accepted token (OCPI §9.4.3: all
   preconditions are met; energy may or may not flow); a transaction without an OCPI token (refused,
   unknown, or free vend) has no Session;
@@ -42,6 +44,7 @@ from cpo.ocpp.models import (
     OcppMeterReading,
     OcppTransaction,
 )
+from cpo.services.authorization import token_decide
 from ocpi.cdrs.services import cdr_create
 from ocpi.locations.models import EVSE, Location
 from ocpi.locations.schemas import Status, TokenType
@@ -56,7 +59,7 @@ from ocpi.tariffs.schemas import Tariff as TariffSchema
 from ocpi.tariffs.schemas import TariffType
 from ocpi.tariffs.services import tariff_to_json
 from ocpi.tokens.models import Token
-from ocpi.tokens.schemas import WhitelistType
+from ocpi.tokens.schemas import AllowedType, LocationReferences
 
 logger = logging.getLogger("cpo.ocpp.bridge")
 
@@ -70,11 +73,14 @@ _periods_sent: dict[int, tuple[datetime | None, list[ChargingPeriod]]] = {}
 
 
 class AuthStatus(StrEnum):
-    """The authorization statuses we answer; OCPP 1.6 AuthorizationStatus and 2.0.1 share these values."""
+    """The authorization statuses we answer, by their OCPP 2.0.1 names (1.6 knows the first four)."""
 
     ACCEPTED = "Accepted"
     BLOCKED = "Blocked"
     INVALID = "Invalid"
+    EXPIRED = "Expired"
+    NO_CREDIT = "NoCredit"
+    NOT_AT_THIS_LOCATION = "NotAtThisLocation"
 
 
 @dataclass(frozen=True)
@@ -85,7 +91,6 @@ class AuthDecision:
     token: Token | None = None
     auth_method: AuthMethod | None = None
     authorization_reference: str | None = None
-    realtime_required: bool = False
     reason: str = ""
 
     @property
@@ -112,50 +117,77 @@ FREE_VEND = "NoAuthorization"
 """2.0.1 idToken type of a charger that charges without authorization: no token, no roaming Session."""
 
 
-def _token_find(id_tag: str, token_type: str | None) -> Token | None:
-    """The stored Token for an idTag: uid matched case-insensitively (CiString, OCPI §16.1).
+def _location_refs(charge_point_id: int | None, evse_id: int | None) -> LocationReferences | None:
+    """Where the token is shown (§12.4.3), so the eMSP can answer NOT_ALLOWED: the charger's location and
+    the EVSE of `evse_id`, or all the charger's EVSEs when the message names none (1.6 Authorize)."""
+    if charge_point_id is None:
+        return None
+    rows = OcppConnector.objects.filter(charge_point_id=charge_point_id, evse__isnull=False)
+    if evse_id:
+        rows = rows.filter(ocpp_evse_id=evse_id)
+    mapped = list(rows.values_list("evse__location__ocpi_id", "evse__uid"))
+    if mapped:
+        location_id = mapped[0][0]
+        return LocationReferences(
+            location_id=location_id, evse_uids=[u for lid, u in mapped if lid == location_id]
+        )
+    own = Location.objects.filter(ocpp_charge_points__pk=charge_point_id).values_list("ocpi_id", flat=True)
+    charger_location = own.first()
+    return LocationReferences(location_id=charger_location) if charger_location else None
 
-    uid is unique only with type and eMSP (§12.3.2); without a type (1.6) RFID tokens come first,
-    then the most recently updated.
-    """
-    queryset = Token.objects.select_related("party")
-    if token_type == "eMAID":
-        queryset = queryset.alias(contract_ci=Upper("contract_id")).filter(contract_ci=id_tag.upper())
-    else:
-        queryset = queryset.alias(uid_ci=Upper("uid")).filter(uid_ci=id_tag.upper())
-        mapped = IDTOKEN_TYPES.get(token_type) if token_type else None
-        if mapped is not None:
-            queryset = queryset.filter(type=mapped.value)
-    candidates = list(queryset.order_by("-last_updated", "-pk")[:20])
-    candidates.sort(key=lambda t: t.type != TokenType.RFID.value)
-    return candidates[0] if candidates else None
+
+_STATUS_OF: dict[AllowedType, AuthStatus] = {
+    AllowedType.ALLOWED: AuthStatus.ACCEPTED,
+    AllowedType.BLOCKED: AuthStatus.BLOCKED,
+    AllowedType.EXPIRED: AuthStatus.EXPIRED,
+    AllowedType.NO_CREDIT: AuthStatus.NO_CREDIT,
+    AllowedType.NOT_ALLOWED: AuthStatus.NOT_AT_THIS_LOCATION,
+}
+"""OCPI AllowedType (§12.4.1) -> the OCPP authorization status (2.0.1 names; 1.6 maps in its handler)."""
 
 
-def authorize_id_tag(*, id_tag: str, token_type: str | None = None) -> AuthDecision:
-    """Decide on an OCPP idTag (1.6) or idToken (2.0.1, with its type) from the stored OCPI Tokens.
+def authorize_id_tag(
+    *,
+    id_tag: str,
+    token_type: str | None = None,
+    charge_point_id: int | None = None,
+    evse_id: int | None = None,
+    realtime: bool = True,
+) -> AuthDecision:
+    """Decide on an OCPP idTag (1.6) or idToken (2.0.1, with its type) with the CPO's token decision
+    service (`cpo.services.authorization.token_decide`): the stored Token and its whitelist type first,
+    then real-time authorization with the eMSP (§12.2.3) where the whitelist type asks for it.
 
-    Local rules (OCPI §12.4.5 WhitelistType), in order:
-    - unknown token -> Invalid;
-    - whitelist NEVER -> only a real-time authorization with the eMSP may allow it (§12.4.5); until
-      that client exists the documented fallback applies: Invalid, with `realtime_required` set so a
-      real-time step can take over here;
-    - valid=false -> Blocked;
-    - otherwise Accepted (ALWAYS, ALLOWED: the CPO may choose the whitelist; ALLOWED_OFFLINE: accepted
-      as "the CPO cannot get a response from the eMSP", which is the case without real-time), with
-      auth_method WHITELIST.
+    May wait on the eMSP (OCPI_AUTHORIZE_TIMEOUT per call): run_ocpp runs it on its own threads, never
+    on the database threads. An accepted real-time answer makes the Session's auth_method AUTH_REQUEST
+    with the eMSP's authorization_reference (§9.3.1); a whitelist or offline decision is WHITELIST.
+    `realtime=False` is the answer without the network, for a charger that cannot wait any longer.
     """
     if token_type == FREE_VEND:
         return AuthDecision(AuthStatus.ACCEPTED, reason="free vend: no token")
-    token = _token_find(id_tag, token_type)
-    if token is None:
-        return AuthDecision(AuthStatus.INVALID, reason="unknown token")
-    if token.whitelist == WhitelistType.NEVER.value:
+    mapped = IDTOKEN_TYPES.get(token_type) if token_type else None
+    decision = token_decide(
+        uid=id_tag,
+        token_type=mapped.value if mapped is not None else None,
+        location=_location_refs(charge_point_id, evse_id) if realtime else None,
+        by_contract_id=token_type == "eMAID",
+        realtime=realtime,
+    )
+    if decision.allowed is None:
+        return AuthDecision(AuthStatus.INVALID, token=decision.token, reason="unknown token")
+    status = _STATUS_OF[decision.allowed]
+    if status is not AuthStatus.ACCEPTED:
         return AuthDecision(
-            AuthStatus.INVALID, token=token, realtime_required=True, reason="whitelist NEVER needs real-time"
+            status, token=decision.token, reason=f"{decision.source}: {decision.allowed.value}"
         )
-    if not token.valid:
-        return AuthDecision(AuthStatus.BLOCKED, token=token, reason="token not valid")
-    return AuthDecision(AuthStatus.ACCEPTED, token=token, auth_method=AuthMethod.WHITELIST)
+    realtime_answer = decision.source == "realtime"
+    return AuthDecision(
+        status,
+        token=decision.token,
+        auth_method=AuthMethod.AUTH_REQUEST if realtime_answer else AuthMethod.WHITELIST,
+        authorization_reference=decision.authorization_reference if realtime_answer else None,
+        reason=decision.source,
+    )
 
 
 def _decision_of(tx: OcppTransaction) -> AuthDecision:
@@ -798,21 +830,48 @@ def _initial_state(tx: OcppTransaction) -> None:
         _state_record(tx, tx.started_at, connector.ocpp_status)
 
 
+def _start_key(connector_id: int, id_tag: str, meter_start_wh: Decimal, at: datetime) -> str:
+    return f"{connector_id}|{id_tag.upper()}|{at.isoformat()}|{meter_start_wh}"
+
+
+def transaction_start_known_v16(
+    *, charge_point_id: int, connector_id: int, id_tag: str, meter_start_wh: Decimal, at: datetime
+) -> StartResult | None:
+    """The answer already given to this StartTransaction (a retransmission), or None when it is new."""
+    start_key = _start_key(connector_id, id_tag, meter_start_wh, at)
+    existing = OcppTransaction.objects.filter(charge_point_id=charge_point_id, start_key=start_key).first()
+    if existing is None:
+        return None
+    return StartResult(str(existing.transaction_id), _decision_of(existing), [])
+
+
 @transaction.atomic
 def transaction_start_v16(
-    *, charge_point_id: int, connector_id: int, id_tag: str, meter_start_wh: Decimal, at: datetime
+    *,
+    charge_point_id: int,
+    connector_id: int,
+    id_tag: str,
+    meter_start_wh: Decimal,
+    at: datetime,
+    decision: AuthDecision,
 ) -> StartResult:
-    """OCPP 1.6 StartTransaction (§4.8): the transaction, its token decision and, if accepted, a Session.
+    """OCPP 1.6 StartTransaction (§4.8): the transaction with its token `decision` (`authorize_id_tag`,
+    taken by the caller) and, if accepted, a Session.
 
     The same StartTransaction twice (same connector, idTag, timestamp and meterStart: a retransmission
     after a lost answer) gets the first one's transactionId and answer back.
     """
-    start_key = f"{connector_id}|{id_tag.upper()}|{at.isoformat()}|{meter_start_wh}"
-    existing = OcppTransaction.objects.filter(charge_point_id=charge_point_id, start_key=start_key).first()
-    if existing is not None:
-        return StartResult(str(existing.transaction_id), _decision_of(existing), [])
+    known = transaction_start_known_v16(
+        charge_point_id=charge_point_id,
+        connector_id=connector_id,
+        id_tag=id_tag,
+        meter_start_wh=meter_start_wh,
+        at=at,
+    )
+    if known is not None:
+        return known
+    start_key = _start_key(connector_id, id_tag, meter_start_wh, at)
     charge_point = ChargePoint.objects.get(pk=charge_point_id)
-    decision = authorize_id_tag(id_tag=id_tag)
     try:
         with transaction.atomic():
             tx = OcppTransaction.objects.create(
@@ -893,6 +952,17 @@ def transaction_stop_v16(
     return _stop(tx, at=at, meter_stop_wh=meter_stop_wh, reason=reason or "Local")
 
 
+def transaction_decision_v201(*, charge_point_id: int, transaction_id: str) -> AuthDecision | None:
+    """The token decision a 2.0.1 transaction already has (a repeated idToken is not asked again)."""
+    tx = (
+        OcppTransaction.objects.filter(charge_point_id=charge_point_id, transaction_id=transaction_id)
+        .exclude(auth_status="")
+        .select_related("token")
+        .first()
+    )
+    return _decision_of(tx) if tx is not None else None
+
+
 @dataclass(frozen=True)
 class EventResult:
     """What a 2.0.1 TransactionEvent answers (idTokenInfo when an idToken came) and EVSEs to republish."""
@@ -911,8 +981,12 @@ def transaction_event_v201(
     evse: Mapping[str, Any] | None,
     id_token: Mapping[str, Any] | None,
     readings: Sequence[Reading],
+    decision: AuthDecision | None = None,
 ) -> EventResult:
     """OCPP 2.0.1 TransactionEvent (E01-E15): Started / Updated / Ended, in any combination.
+
+    `decision` is the caller's `authorize_id_tag` answer for the event's idToken (taken off the
+    database threads); the first one a transaction gets is kept and answered to repeats.
 
     The first event seen creates the transaction (a lost Started does not lose the session). The
     Session is opened by the first event carrying an accepted idToken, which may come after the
@@ -952,20 +1026,29 @@ def transaction_event_v201(
             tx.charging_state = charging_state
             _tx_save(tx, "charging_state")
     _readings_store(tx, readings)
-    decision: AuthDecision | None = None
     if id_token is not None:
         if not tx.auth_status:
-            decision = authorize_id_tag(
-                id_tag=str(id_token.get("id_token", "")), token_type=id_token.get("type")
-            )
+            if decision is None:
+                decision = AuthDecision(AuthStatus.INVALID, reason="no decision taken")
             tx.id_tag = str(id_token.get("id_token", ""))[:36]
             tx.id_token_type = str(id_token.get("type", ""))[:20]
             tx.token = decision.token
             tx.auth_status = decision.status.value
             tx.auth_method = decision.auth_method.value if decision.auth_method else ""
-            _tx_save(tx, "id_tag", "id_token_type", "token", "auth_status", "auth_method")
+            tx.authorization_reference = decision.authorization_reference
+            _tx_save(
+                tx,
+                "id_tag",
+                "id_token_type",
+                "token",
+                "auth_status",
+                "auth_method",
+                "authorization_reference",
+            )
         else:
             decision = _decision_of(tx)
+    else:
+        decision = None
     if (
         tx.state == OcppTransaction.State.ACTIVE
         and tx.session is None

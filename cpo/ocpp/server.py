@@ -5,7 +5,8 @@
 - Subprotocols `ocpp2.0.1` and `ocpp1.6` (OCPP-J 1.6 §3.1.2): when the charger offers neither, the
   upgrade completes without one and the connection is closed at once, as OCPP-J prescribes.
 - A second connection with an identity replaces the first (the old socket is closed).
-- Database work runs on worker threads (`DbExecutor`), never on the event loop.
+- Database work runs on worker threads (`DbExecutor`), never on the event loop; token decisions, which
+  may wait on an eMSP's real-time authorization, on threads of their own.
 - Commands (`services.charger_send`) reach the process holding the charger: announced on Redis
   when REDIS_URL is set, and in any case polled from the OcppCommand table.
 - EVSE statuses are debounced (`StatusDebouncer`); chargers gone past the grace period become UNKNOWN.
@@ -227,6 +228,9 @@ class CentralSystem:
     def __init__(self, *, node: str | None = None, db_threads: int | None = None) -> None:
         self.node = node or ""
         self.db = DbExecutor(db_threads)
+        # Token decisions may wait on an eMSP (real-time authorization): threads of their own, so a
+        # slow partner never holds up the database work of every other charger.
+        self.auth = DbExecutor(int(getattr(settings, "OCPP_AUTH_THREADS", 8)))
         self.response_timeout = _setting("OCPP_RESPONSE_TIMEOUT", 30)
         self.seen_interval = _setting("OCPP_SEEN_INTERVAL_SECONDS", 60)
         self.connections: dict[str, OcppConnectionMixin] = {}
@@ -306,7 +310,10 @@ class CentralSystem:
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.message_log.flush()
-        await asyncio.get_running_loop().run_in_executor(None, self.db.close)
+        loop = asyncio.get_running_loop()
+        await asyncio.gather(
+            loop.run_in_executor(None, self.db.close), loop.run_in_executor(None, self.auth.close)
+        )
 
     def spawn(self, coroutine: Coroutine[Any, Any, Any]) -> None:
         """Run a coroutine as a task that is kept referenced until it ends."""

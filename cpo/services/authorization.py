@@ -11,13 +11,14 @@ import logging
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db.models.functions import Upper
 from pydantic import ValidationError
 
 from ocpi.core.client import OcpiClient, OcpiClientError, OcpiStatusError
 from ocpi.core.routing import PartyRef
 from ocpi.models import Party, Platform
 from ocpi.tokens.models import Token
-from ocpi.tokens.schemas import AllowedType, AuthorizationInfo, LocationReferences, WhitelistType
+from ocpi.tokens.schemas import AllowedType, AuthorizationInfo, LocationReferences, TokenType, WhitelistType
 from ocpi.tokens.services import token_put
 
 logger = logging.getLogger("cpo.authorization")
@@ -38,13 +39,22 @@ class TokenDecision:
         return self.allowed == AllowedType.ALLOWED
 
 
-def _stored_token(uid: str, token_type: str) -> Token | None:
-    return (
-        Token.objects.filter(uid__iexact=uid, type=token_type)
-        .select_related("party", "party__platform")
-        .order_by("-last_updated")
-        .first()
-    )
+def token_find(*, uid: str, token_type: str | None = None, by_contract_id: bool = False) -> Token | None:
+    """The stored Token shown at a charger: uid (or contract_id) matched case-insensitively (§16.1 CiString).
+
+    uid is unique only with type and eMSP (§12.3.2); without a type (OCPP 1.6 idTags carry none) RFID
+    tokens come first, then the most recently updated.
+    """
+    queryset = Token.objects.select_related("party", "party__platform")
+    if by_contract_id:
+        queryset = queryset.alias(key_ci=Upper("contract_id"))
+    else:
+        queryset = queryset.alias(key_ci=Upper("uid"))
+        if token_type is not None:
+            queryset = queryset.filter(type=token_type)
+    candidates = list(queryset.filter(key_ci=uid.upper()).order_by("-last_updated", "-pk")[:20])
+    candidates.sort(key=lambda t: t.type != TokenType.RFID.value)
+    return candidates[0] if candidates else None
 
 
 def _authorize_url(platform: Platform, uid: str, token_type: str) -> str | None:
@@ -106,31 +116,52 @@ def _from_info(info: AuthorizationInfo, platform: Platform) -> TokenDecision:
     )
 
 
+def _offline(stored: Token) -> TokenDecision:
+    """No answer from the eMSP: ALLOWED_OFFLINE may charge (§12.4.6), NEVER may not (docs/decisions.md)."""
+    whitelist = WhitelistType(stored.whitelist)
+    fallback = AllowedType.ALLOWED if whitelist == WhitelistType.ALLOWED_OFFLINE else AllowedType.BLOCKED
+    if not stored.valid:
+        fallback = AllowedType.BLOCKED
+    return TokenDecision(allowed=fallback, token=stored, source="offline-fallback")
+
+
 def token_decide(
-    *, uid: str, token_type: str = "RFID", location: LocationReferences | None = None
+    *,
+    uid: str,
+    token_type: str | None = "RFID",
+    location: LocationReferences | None = None,
+    by_contract_id: bool = False,
+    realtime: bool = True,
 ) -> TokenDecision:
     """Decide whether the token may charge.
 
     - stored, whitelist ALWAYS or ALLOWED: the stored `valid` decides (no network call);
     - stored, ALLOWED_OFFLINE: real-time; eMSP unreachable -> ALLOWED (§12.4.6);
     - stored, NEVER: real-time; eMSP unreachable -> not allowed (fallback BLOCKED);
-    - unknown: real-time at every registered eMSP with a tokens Sender endpoint, first answer wins.
+    - unknown: real-time at every registered eMSP with a tokens Sender endpoint, first answer wins
+      (not for a contract id: real-time authorization names a token uid, §12.2.3).
+
+    `token_type` None matches any type (RFID first); `realtime=False` takes the offline fallbacks
+    without calling anyone (a charger that cannot wait any longer).
     """
-    stored = _stored_token(uid, token_type)
+    stored = token_find(uid=uid, token_type=token_type, by_contract_id=by_contract_id)
     if stored is None:
-        return _ask_everyone(uid, token_type, location)
+        if by_contract_id or not realtime:
+            return TokenDecision(allowed=None, token=None, source="unknown")
+        return _ask_everyone(uid, token_type or TokenType.RFID.value, location)
     whitelist = WhitelistType(stored.whitelist)
     local = AllowedType.ALLOWED if stored.valid else AllowedType.BLOCKED
     platform = stored.party.platform
     if whitelist in (WhitelistType.ALWAYS, WhitelistType.ALLOWED) or platform is None:
         return TokenDecision(allowed=local, token=stored, source="whitelist")
+    if not realtime:
+        return _offline(stored)
     to_party = PartyRef(stored.country_code, stored.ocpi_party_id)
     try:
-        info = _realtime(platform, uid, token_type, location, to_party)
+        info = _realtime(platform, stored.uid, stored.type, location, to_party)
     except OcpiClientError as exc:
         logger.warning("real-time authorization of %s at %s failed: %s", uid, platform.name, exc)
-        fallback = AllowedType.ALLOWED if whitelist == WhitelistType.ALLOWED_OFFLINE else AllowedType.BLOCKED
-        return TokenDecision(allowed=fallback, token=stored, source="offline-fallback")
+        return _offline(stored)
     if info is None:
         return TokenDecision(allowed=None, token=stored, source="unknown")
     return _from_info(info, platform)

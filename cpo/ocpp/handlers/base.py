@@ -22,7 +22,7 @@ from ocpp.exceptions import OCPPError
 from websockets.exceptions import ConnectionClosed
 from websockets.frames import CloseCode
 
-from cpo.ocpp import services
+from cpo.ocpp import bridge, services
 from cpo.ocpp.models import OcppCommand
 from ocpi.core.types import format_datetime, parse_datetime
 
@@ -55,6 +55,7 @@ class OcppConnectionMixin:
         self.pk = pk
         self._seen_at = asyncio.get_running_loop().time()  # charge_point_connect has just set last_seen_at
         self._calls: dict[str, str] = {}
+        self._decisions: dict[tuple[str, str | None], tuple[float, bridge.AuthDecision]] = {}
 
     # --- frames in and out: the message log and liveness ------------------------------------------
 
@@ -90,6 +91,43 @@ class OcppConnectionMixin:
     async def db(self, fn: Callable[..., T], /, **kwargs: Any) -> T:
         """Run a service on the central system's database threads."""
         return await self.central.db.run(fn, **kwargs)
+
+    async def authorize(
+        self, id_tag: str, *, token_type: str | None = None, evse_id: int | None = None
+    ) -> bridge.AuthDecision:
+        """The token decision (`bridge.authorize_id_tag`) on the central system's authorization threads.
+
+        The answer to an Authorize is reused by the transaction start that follows it within
+        OCPP_AUTHORIZE_REUSE_SECONDS (default 120): one real-time request to the eMSP per charge, and
+        the Session carries the authorization_reference the driver was admitted with. A decision that
+        takes longer than OCPP_AUTHORIZE_DEADLINE_SECONDS (default 15, below the chargers' usual
+        30 s message timeout) is replaced by the offline one (whitelist fallbacks, no network).
+        """
+        loop = asyncio.get_running_loop()
+        key = (id_tag.upper(), token_type)
+        reuse = float(getattr(settings, "OCPP_AUTHORIZE_REUSE_SECONDS", 120))
+        cached = self._decisions.get(key)
+        if cached is not None and loop.time() - cached[0] <= reuse:
+            return cached[1]
+        deadline = float(getattr(settings, "OCPP_AUTHORIZE_DEADLINE_SECONDS", 15))
+        arguments = {
+            "id_tag": id_tag,
+            "token_type": token_type,
+            "charge_point_id": self.pk,
+            "evse_id": evse_id,
+        }
+        try:
+            decision = await asyncio.wait_for(
+                self.central.auth.run(bridge.authorize_id_tag, **arguments), timeout=deadline
+            )
+        except TimeoutError:
+            logger.warning(
+                "token decision for %s at %s took over %.0f s: offline answer", id_tag, self.id, deadline
+            )
+            decision = await self.central.auth.run(bridge.authorize_id_tag, **arguments, realtime=False)
+        self._decisions = {k: v for k, v in self._decisions.items() if loop.time() - v[0] <= reuse}
+        self._decisions[key] = (loop.time(), decision)
+        return decision
 
     def statuses_changed(self, evses: Iterable[int]) -> None:
         """EVSEs whose OCPI status may have changed: published after the debounce."""

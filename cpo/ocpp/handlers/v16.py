@@ -23,11 +23,22 @@ from cpo.ocpp.models import OcppProtocol
 PARENT_ID_TAG_MAX = 20
 
 
+STATUS_V16: dict[bridge.AuthStatus, AuthorizationStatus] = {
+    bridge.AuthStatus.ACCEPTED: AuthorizationStatus.accepted,
+    bridge.AuthStatus.BLOCKED: AuthorizationStatus.blocked,
+    bridge.AuthStatus.INVALID: AuthorizationStatus.invalid,
+    bridge.AuthStatus.EXPIRED: AuthorizationStatus.expired,
+    bridge.AuthStatus.NO_CREDIT: AuthorizationStatus.blocked,
+    bridge.AuthStatus.NOT_AT_THIS_LOCATION: AuthorizationStatus.invalid,
+}
+"""1.6 has no NoCredit or NotAtThisLocation (§7.2): the closest refusals (docs/ocpp.md)."""
+
+
 def id_tag_info(decision: bridge.AuthDecision) -> IdTagInfo:
     """1.6 IdTagInfo (§7.23); the token's group_id is the parentIdTag when it fits 1.6's 20 characters."""
     group = decision.group_id
     return IdTagInfo(
-        status=AuthorizationStatus(decision.status.value),
+        status=STATUS_V16[decision.status],
         parent_id_tag=group if group and len(group) <= PARENT_ID_TAG_MAX else None,
     )
 
@@ -87,23 +98,27 @@ class ChargePoint16(OcppConnectionMixin, ChargePoint):
 
     @on(Action.authorize)
     async def on_authorize(self, id_tag: str, **kwargs: Any) -> Any:
-        """§4.1."""
-        decision = await self.db(bridge.authorize_id_tag, id_tag=id_tag)
+        """§4.1: the decision may involve the eMSP (real-time authorization, OCPI §12.2.3)."""
+        decision = await self.authorize(id_tag)
         return call_result.Authorize(id_tag_info=id_tag_info(decision))
 
     @on(Action.start_transaction)
     async def on_start_transaction(
         self, connector_id: int, id_tag: str, meter_start: int, timestamp: str, **kwargs: Any
     ) -> Any:
-        """§4.8: meterStart is integer Wh."""
-        result = await self.db(
-            bridge.transaction_start_v16,
-            charge_point_id=self.pk,
-            connector_id=connector_id,
-            id_tag=id_tag,
-            meter_start_wh=Decimal(meter_start),
-            at=self.charger_time(timestamp),
-        )
+        """§4.8: meterStart is integer Wh. A retransmitted start is answered as before, without a new
+        token decision; a new one is decided (off the database threads) before it is stored."""
+        start = {
+            "charge_point_id": self.pk,
+            "connector_id": connector_id,
+            "id_tag": id_tag,
+            "meter_start_wh": Decimal(meter_start),
+            "at": self.charger_time(timestamp),
+        }
+        result = await self.db(bridge.transaction_start_known_v16, **start)
+        if result is None:
+            decision = await self.authorize(id_tag, evse_id=connector_id)
+            result = await self.db(bridge.transaction_start_v16, **start, decision=decision)
         self.statuses_changed(result.evses)
         return call_result.StartTransaction(
             transaction_id=int(result.transaction_id), id_tag_info=id_tag_info(result.decision)
@@ -142,7 +157,7 @@ class ChargePoint16(OcppConnectionMixin, ChargePoint):
         id_tag = kwargs.get("id_tag")
         if not id_tag:
             return call_result.StopTransaction()
-        decision = await self.db(bridge.authorize_id_tag, id_tag=id_tag)
+        decision = await self.authorize(id_tag)
         return call_result.StopTransaction(id_tag_info=id_tag_info(decision))
 
     @on(Action.data_transfer)

@@ -81,9 +81,7 @@ class ChargePoint201(OcppConnectionMixin, ChargePoint):
     @on(Action.authorize)
     async def on_authorize(self, id_token: dict[str, Any], **kwargs: Any) -> Any:
         """C01: the idToken with its type (ISO14443, eMAID, Central, ...)."""
-        decision = await self.db(
-            bridge.authorize_id_tag, id_tag=id_token["id_token"], token_type=id_token["type"]
-        )
+        decision = await self.authorize(id_token["id_token"], token_type=id_token["type"])
         return call_result.Authorize(id_token_info=id_token_info(decision))
 
     @on(Action.transaction_event)
@@ -96,16 +94,34 @@ class ChargePoint201(OcppConnectionMixin, ChargePoint):
         transaction_info: dict[str, Any],
         **kwargs: Any,
     ) -> Any:
-        """E01-E15: idTokenInfo is answered whenever the request carried an idToken (E01.FR.09)."""
+        """E01-E15: idTokenInfo is answered whenever the request carried an idToken (E01.FR.09).
+
+        A transaction's first idToken is decided here, off the database threads (it may involve the
+        eMSP); later ones get the stored decision."""
+        id_token = kwargs.get("id_token")
+        evse = kwargs.get("evse")
+        decision = None
+        if id_token is not None:
+            transaction_id = str(transaction_info["transaction_id"])
+            decision = await self.db(
+                bridge.transaction_decision_v201, charge_point_id=self.pk, transaction_id=transaction_id
+            )
+            if decision is None:
+                decision = await self.authorize(
+                    id_token["id_token"],
+                    token_type=id_token["type"],
+                    evse_id=evse.get("id") if evse else None,
+                )
         result = await self.db(
             bridge.transaction_event_v201,
             charge_point_id=self.pk,
             event_type=event_type,
             at=self.charger_time(timestamp),
             transaction_info=transaction_info,
-            evse=kwargs.get("evse"),
-            id_token=kwargs.get("id_token"),
+            evse=evse,
+            id_token=id_token,
             readings=metering.readings_v201(kwargs.get("meter_value") or []),
+            decision=decision,
         )
         self.statuses_changed(result.evses)
         if result.decision is None:

@@ -184,8 +184,9 @@ def test_whole_session(site: Site, charger: Callable[..., ChargePoint]) -> None:
 
 
 def test_refused_tokens(site: Site, charger: Callable[..., ChargePoint]) -> None:
-    """Unknown -> Invalid, valid=false -> Blocked, whitelist NEVER -> Invalid (no real-time yet); a refused
-    start creates no Session, and its StopTransaction is simply acknowledged."""
+    """Unknown -> Invalid, valid=false -> Blocked, whitelist NEVER with an eMSP that cannot be asked (no
+    tokens Sender endpoint) -> Blocked (the offline fallback); a refused start creates no Session, and
+    its StopTransaction is simply acknowledged."""
     charger("CP-16")
     answers: dict[str, Any] = {}
 
@@ -209,7 +210,7 @@ def test_refused_tokens(site: Site, charger: Callable[..., ChargePoint]) -> None
     assert answers == {
         "UNKNOWN1": "Invalid",
         "BLOCKED01": "Blocked",
-        "NEVER001": "Invalid",
+        "NEVER001": "Blocked",
         "start": "Blocked",
     }
     assert not Session.objects.exists()
