@@ -444,7 +444,7 @@ def _fixtures(count: int) -> None:
     from cpo.ocpp.models import ChargePoint, OcppConnector
     from cpo.ocpp.passwords import password_hash
     from ocpi.locations.models import EVSE, Connector, Location
-    from ocpi.models import Party, Platform
+    from ocpi.models import Party, Platform, PlatformEndpoint
     from ocpi.services import own_parties_sync
     from ocpi.tariffs.schemas import Tariff as TariffSchema
     from ocpi.tariffs.services import tariff_put
@@ -474,7 +474,14 @@ def _fixtures(count: int) -> None:
                 }
             ),
         )
-        platform = Platform.objects.create(name="bench-emsp", status=Platform.Status.REGISTERED)
+        platform = Platform.objects.create(
+            name="bench-emsp", status=Platform.Status.REGISTERED, outgoing_token="bench-token"
+        )
+        # Sessions are pushed to it: every PATCH is an outbox row (nobody listens there; delivery is
+        # the Celery worker's job, which the bench does not run).
+        PlatformEndpoint.objects.create(
+            platform=platform, identifier="sessions", role="RECEIVER", url="http://127.0.0.1:9/sessions"
+        )
         emsp = Party.objects.create(
             country_code="DE", party_id="BEN", role="EMSP", platform=platform, business_name="Bench eMSP"
         )

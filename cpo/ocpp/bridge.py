@@ -1,6 +1,6 @@
 """The bridge: what chargers report over OCPP becomes OCPI EVSE statuses, Sessions and CDRs.
 
-Every OCPI write goes through the module services (`evse_patch`, `session_put`, `session_patch`,
+Every OCPI write goes through the module services (`evse_patch`, `session_put`, `sessions_progress`,
 `cdr_create`), which is where partners' pushes are queued. The rules (docs/ocpp.md):
 
 - token decisions are taken by `authorize_id_tag` with the CPO's token decision service: stored Token
@@ -46,14 +46,16 @@ from cpo.ocpp.models import (
 )
 from cpo.services.authorization import token_decide
 from ocpi.cdrs.services import cdr_create
+from ocpi.core.db import bulk_insert_rows, bulk_update_rows
+from ocpi.core.types import Price
 from ocpi.locations.models import EVSE, Location
 from ocpi.locations.schemas import Status, TokenType
 from ocpi.locations.services import evse_patch
 from ocpi.models import Party
 from ocpi.pricing import CompiledTariff, PricingError, compile_tariff, price_session
-from ocpi.sessions.models import Session
+from ocpi.sessions.models import Session, SessionChargingPeriod
 from ocpi.sessions.schemas import AuthMethod, ChargingPeriod, SessionStatus
-from ocpi.sessions.services import session_patch, session_put, session_to_json
+from ocpi.sessions.services import SessionProgress, session_put, session_to_json, sessions_progress
 from ocpi.tariffs.models import Tariff
 from ocpi.tariffs.schemas import Tariff as TariffSchema
 from ocpi.tariffs.schemas import TariffType
@@ -66,7 +68,7 @@ logger = logging.getLogger("cpo.ocpp.bridge")
 REMARK_MAX = 255
 _CACHE_LIMIT = 4096
 _compiled: dict[tuple[str, str, str, str], CompiledTariff] = {}
-_periods_sent: dict[int, tuple[datetime | None, list[ChargingPeriod]]] = {}
+_periods_sent: dict[int, tuple[datetime | None, list[ChargingPeriod], datetime | None]] = {}
 
 
 # --- token decisions -------------------------------------------------------------------------------
@@ -367,34 +369,46 @@ _READING_FIELDS = ("energy_wh", "power_w", "current_a", "soc", "context")
 
 
 def _readings_store(tx: OcppTransaction, readings: Sequence[Reading]) -> None:
-    """Store readings once per instant; a repeated instant only fills in what was missing."""
-    if not readings:
+    _readings_store_many([(tx, readings)])
+
+
+def _readings_store_many(pairs: Sequence[tuple[OcppTransaction, Sequence[Reading]]]) -> None:
+    """Store readings once per transaction and instant; a repeated instant only fills in what was
+    missing (a retransmission, or another measurand). Three queries at most, whatever the number."""
+    pairs = [(tx, readings) for tx, readings in pairs if readings]
+    if not pairs:
         return
-    existing = {
-        row.timestamp: row for row in tx.readings.filter(timestamp__in=[r.timestamp for r in readings])
+    rows: dict[tuple[int, datetime], OcppMeterReading] = {
+        (row.transaction_id, row.timestamp): row
+        for row in OcppMeterReading.objects.filter(
+            transaction_id__in=[tx.pk for tx, _ in pairs],
+            timestamp__in={r.timestamp for _, readings in pairs for r in readings},
+        )
     }
-    new: list[OcppMeterReading] = []
-    completed: list[OcppMeterReading] = []
-    for reading in readings:
-        row = existing.get(reading.timestamp)
-        if row is None:
-            new.append(
-                OcppMeterReading(transaction=tx, **{"timestamp": reading.timestamp, **_values(reading)})
-            )
-            continue
-        merged = _reading_of(row).merged(reading)
-        if merged != _reading_of(row):
-            for name, value in _values(merged).items():
-                setattr(row, name, value)
-            completed.append(row)
-    OcppMeterReading.objects.bulk_create(new, ignore_conflicts=True)
+    new: dict[tuple[int, datetime], OcppMeterReading] = {}
+    completed: dict[int, OcppMeterReading] = {}
+    for tx, readings in pairs:
+        for reading in readings:
+            key = (tx.pk, reading.timestamp)
+            row = rows.get(key)
+            if row is None:
+                row = OcppMeterReading(transaction=tx, **{"timestamp": reading.timestamp, **_values(reading)})
+                rows[key] = new[key] = row
+                continue
+            merged = _reading_of(row).merged(reading)
+            if merged != _reading_of(row):
+                for name, value in _values(merged).items():
+                    setattr(row, name, value)
+                if key not in new:
+                    completed[row.pk] = row
+        if tx.meter_start_wh is None:
+            energy = [r for r in readings if r.energy_wh is not None]
+            begin = metering.context_register(energy, "Transaction.Begin")
+            first = min(energy, key=lambda r: r.timestamp).energy_wh if energy else None
+            tx.meter_start_wh = begin if begin is not None else first
+    bulk_insert_rows(list(new.values()), ignore_conflicts=True)
     if completed:
-        OcppMeterReading.objects.bulk_update(completed, list(_READING_FIELDS))
-    if tx.meter_start_wh is None:
-        energy = [r for r in readings if r.energy_wh is not None]
-        begin = metering.context_register(energy, "Transaction.Begin")
-        first = min(energy, key=lambda r: r.timestamp).energy_wh if energy else None
-        tx.meter_start_wh = begin if begin is not None else first
+        bulk_update_rows(list(completed.values()), _READING_FIELDS)
 
 
 def _values(reading: Reading) -> dict[str, Any]:
@@ -550,9 +564,14 @@ def _period_json(period: metering.Period, tariff_id: str | None, *, for_cdr: boo
     return data
 
 
-def _price(tx: OcppTransaction, periods: Sequence[ChargingPeriod], end: datetime | None) -> Any:
-    """The pricing engine's result for these periods (None without a tariff or when it cannot price)."""
-    if tx.tariff is None or tx.location is None or not periods:
+def _price(
+    tx: OcppTransaction, periods: Sequence[ChargingPeriod], end: datetime | None, time_zone: str | None = None
+) -> Any:
+    """The pricing engine's result for these periods (None without a tariff or when it cannot price);
+    the time zone is the location's (passed by callers that did not load the location)."""
+    if time_zone is None and tx.location is not None:
+        time_zone = tx.location.time_zone
+    if tx.tariff is None or time_zone is None or not periods:
         return None
     try:
         return price_session(
@@ -560,7 +579,7 @@ def _price(tx: OcppTransaction, periods: Sequence[ChargingPeriod], end: datetime
             charging_periods=periods,
             start=tx.started_at,
             end=end,
-            time_zone=tx.location.time_zone,
+            time_zone=time_zone,
         )
     except PricingError:
         logger.exception("pricing failed for tariff %s", tx.tariff.get("id"))
@@ -578,30 +597,73 @@ def _states(tx: OcppTransaction) -> list[StateChange]:
     return [StateChange(row.timestamp, row.state) for row in tx.states.order_by("timestamp", "pk")]
 
 
-def _sent_periods(tx: OcppTransaction, session: Session) -> list[ChargingPeriod]:
-    """The periods the Session has so far, for its running cost.
+def _sent_periods(tx: OcppTransaction) -> tuple[list[ChargingPeriod], datetime | None]:
+    """The periods the Session has so far, for its running cost, and the charger time it was priced at.
 
     Kept in memory per session, valid while the transaction's `periods_until` (persisted with every
     PATCH) is the one they were kept for; otherwise (another process moved it on, a restart) read back
-    from the Session: parsing every stored period for every MeterValues would cost more than pricing.
+    from the Session, and priced again: parsing every stored period for every MeterValues would cost
+    more than pricing.
     """
-    cached = _periods_sent.get(session.pk)
+    assert tx.session_id is not None
+    cached = _periods_sent.get(tx.session_id)
     if cached is not None and cached[0] == tx.periods_until:
-        return cached[1]
-    rows = session.charging_periods.order_by("position").values_list("data", flat=True)
-    return [ChargingPeriod.model_validate(data) for data in rows]
+        return cached[1], cached[2]
+    rows = (
+        SessionChargingPeriod.objects.filter(session_id=tx.session_id)
+        .order_by("position")
+        .values_list("data", flat=True)
+    )
+    return [ChargingPeriod.model_validate(data) for data in rows], None
+
+
+def _running_cost_seconds() -> float:
+    """How often (in charger time) a running Session's total_cost is recomputed: pricing walks every
+    period of the session, so doing it for every MeterValues would cost more as the session grows."""
+    return float(getattr(settings, "OCPP_RUNNING_COST_SECONDS", 60))
 
 
 def _session_progress(tx: OcppTransaction, readings: Sequence[Reading]) -> None:
-    """PATCH the Session with what is new since the last PATCH: kWh, periods, running cost (§9.2.2.3).
+    _session_progress_many([(tx, readings)])
+
+
+def _session_progress_many(pairs: Sequence[tuple[OcppTransaction, Sequence[Reading]]]) -> None:
+    """PATCH each Session with what is new since its last PATCH: kWh, periods, running cost (§9.2.2.3),
+    all of them through one `sessions_progress`.
 
     Only readings later than the last period sent extend the Session; earlier ones (late deliveries)
     are stored and folded in by the final PUT at the stop. `readings` are those just stored; the first
     time (periods_until unset: readings may have come before the Session) they are read back.
     """
-    session = tx.session
-    if session is None or tx.meter_start_wh is None:
+    pairs = [(tx, r) for tx, r in pairs if tx.session_id is not None and tx.meter_start_wh is not None]
+    if not pairs:
         return
+    time_zones = dict(
+        Location.objects.filter(pk__in={tx.location_id for tx, _ in pairs}).values_list("pk", "time_zone")
+    )
+    states: dict[int, list[StateChange]] = {tx.pk: [] for tx, _ in pairs}
+    for transaction_pk, at, state in (
+        OcppChargingState.objects.filter(transaction_id__in=list(states))
+        .order_by("timestamp", "pk")
+        .values_list("transaction_id", "timestamp", "state")
+    ):
+        states[transaction_pk].append(StateChange(at, state))
+    updates: list[SessionProgress] = []
+    for tx, readings in pairs:
+        time_zone = time_zones.get(tx.location_id) if tx.location_id is not None else None
+        update = _progress(tx, readings, states[tx.pk], time_zone)
+        if update is not None:
+            updates.append(update)
+    sessions_progress(updates=updates)
+
+
+def _progress(
+    tx: OcppTransaction, readings: Sequence[Reading], states: Sequence[StateChange], time_zone: str | None
+) -> SessionProgress | None:
+    """One transaction's new periods, kWh and running cost; moves its `periods_until` on."""
+    session_id = tx.session_id
+    assert session_id is not None
+    assert tx.meter_start_wh is not None
     since = tx.periods_until or tx.started_at
     since_wh = tx.energy_until_wh if tx.energy_until_wh is not None else tx.meter_start_wh
     fresh = sorted(
@@ -613,30 +675,35 @@ def _session_progress(tx: OcppTransaction, readings: Sequence[Reading]) -> None:
         key=lambda r: r.timestamp,
     )
     if not any(r.energy_wh is not None for r in fresh):
-        return
-    metered = metering.meter(start=since, start_wh=since_wh, readings=fresh, states=_states(tx))
+        return None
+    metered = metering.meter(start=since, start_wh=since_wh, readings=fresh, states=states)
     if metered.went_backwards:
         _remark(tx, "meter reading went backwards: energy counted up to the highest reading")
     tariff_id = _tariff_id(tx)
     new = [ChargingPeriod.model_validate(_period_json(p, tariff_id, for_cdr=False)) for p in metered.periods]
-    patch: dict[str, Any] = {"last_updated": timezone.now()}
     kwh = metering.total_kwh(start_wh=tx.meter_start_wh, register_wh=metered.register_wh)
-    if kwh != session.kwh:
-        patch["kwh"] = kwh
-    periods = _sent_periods(tx, session)
+    periods, priced_at = _sent_periods(tx)
+    until = max(r.timestamp for r in fresh if r.energy_wh is not None)
+    total_cost: Price | None = None
     if new:
-        patch["charging_periods"] = new
         periods = [*periods, *new]
-        result = _price(tx, periods, None)
-        if result is not None:
-            patch["total_cost"] = _total_cost(result)
-    if len(patch) > 1:
-        session_patch(session=session, patch=patch)
-    tx.periods_until = max(r.timestamp for r in fresh if r.energy_wh is not None)
+        if priced_at is None or (until - priced_at).total_seconds() >= _running_cost_seconds():
+            result = _price(tx, periods, None, time_zone)
+            if result is not None:
+                total_cost = result.total_cost
+            priced_at = until
+    tx.periods_until = until
     tx.energy_until_wh = metered.register_wh
     if len(_periods_sent) >= _CACHE_LIMIT:
         _periods_sent.clear()
-    _periods_sent[session.pk] = (tx.periods_until, periods)
+    _periods_sent[session_id] = (tx.periods_until, periods, priced_at)
+    return SessionProgress(
+        session_id=session_id,
+        last_updated=timezone.now(),
+        kwh=kwh,
+        total_cost=total_cost,
+        charging_periods=new,
+    )
 
 
 def _session_close(tx: OcppTransaction) -> None:
@@ -905,27 +972,88 @@ def transaction_start_v16(
     return StartResult(tx.transaction_id, decision, evses + _transaction_changed_connector(tx, active=True))
 
 
-@transaction.atomic
+@dataclass(frozen=True)
+class MeterValuesItem:
+    """One MeterValues message: its transaction id (optional in 1.6, absent in 2.0.1) or its EVSE."""
+
+    charge_point_id: int
+    transaction_id: str | None
+    evse_id: int | None
+    readings: Sequence[Reading]
+
+
 def transaction_meter_values(
     *, charge_point_id: int, transaction_id: str | None, evse_id: int | None, readings: Sequence[Reading]
 ) -> None:
-    """MeterValues (1.6 §4.7, 2.0.1 J01/J02): stored once, then PATCHed into the transaction's Session.
+    """MeterValues (1.6 §4.7, 2.0.1 J01/J02): one message (see `meter_values_batch`)."""
+    meter_values_batch(items=[MeterValuesItem(charge_point_id, transaction_id, evse_id, readings)])
 
-    Without a transaction id (optional in 1.6; absent in 2.0.1 MeterValues) they belong to the
-    transaction running on that connector or EVSE, if any; otherwise they are not about charging.
+
+@transaction.atomic
+def meter_values_batch(*, items: Sequence[MeterValuesItem]) -> None:
+    """MeterValues of many chargers in one database transaction: stored once, then PATCHed into each
+    transaction's Session, in a fixed number of queries (run_ocpp batches what arrives together).
+
+    Without a transaction id they belong to the transaction running on that connector or EVSE, if any;
+    otherwise they are not about charging. Messages of one transaction are taken in the given order.
     """
-    if transaction_id is None:
-        active = _active_transaction(charge_point_id, evse_id) if evse_id else None
-        if active is None or active.transaction_id is None:
-            return
-        transaction_id = active.transaction_id
-    tx = _tx_lock(charge_point_id, transaction_id)
-    if tx is None:
+    keys = _transaction_keys(items)
+    transactions = _tx_lock_many({key for key in keys if key is not None})
+    work: dict[int, tuple[OcppTransaction, list[Reading]]] = {}
+    for item, key in zip(items, keys, strict=True):
+        tx = transactions.get(key) if key is not None else None
+        if tx is not None:
+            work.setdefault(tx.pk, (tx, []))[1].extend(item.readings)
+    pairs = list(work.values())
+    if not pairs:
         return
-    _readings_store(tx, readings)
-    if tx.state == OcppTransaction.State.ACTIVE:
-        _session_progress(tx, readings)
-    _tx_save(tx, *PROGRESS_FIELDS)
+    _readings_store_many(pairs)
+    _session_progress_many(
+        [(tx, readings) for tx, readings in pairs if tx.state == OcppTransaction.State.ACTIVE]
+    )
+    bulk_update_rows([tx for tx, _ in pairs], PROGRESS_FIELDS)
+
+
+def _transaction_keys(items: Sequence[MeterValuesItem]) -> list[tuple[int, str] | None]:
+    """(charger, transaction id) of each message: given, or the transaction running on its EVSE."""
+    running: dict[tuple[int, int | None], str | None] = {}
+    unnamed = [item for item in items if item.transaction_id is None and item.evse_id]
+    if unnamed:
+        for charger, evse, transaction_id in (
+            OcppTransaction.objects.filter(
+                charge_point_id__in={item.charge_point_id for item in unnamed},
+                evse_id__in={item.evse_id for item in unnamed},
+                state=OcppTransaction.State.ACTIVE,
+                transaction_id__isnull=False,
+            )
+            .order_by("started_at", "pk")
+            .values_list("charge_point_id", "evse_id", "transaction_id")
+        ):
+            running[(charger, evse)] = transaction_id  # the latest started wins
+    keys: list[tuple[int, str] | None] = []
+    for item in items:
+        if item.transaction_id is not None:
+            keys.append((item.charge_point_id, item.transaction_id))
+        else:
+            found = running.get((item.charge_point_id, item.evse_id or 0))
+            keys.append((item.charge_point_id, found) if found is not None else None)
+    return keys
+
+
+def _tx_lock_many(keys: set[tuple[int, str]]) -> dict[tuple[int, str], OcppTransaction]:
+    """The transactions, locked (see `_tx_lock`), by (charger, transaction id)."""
+    if not keys:
+        return {}
+    rows = (
+        OcppTransaction.objects.select_for_update()
+        .defer("cdr_location")
+        .filter(
+            charge_point_id__in={charger for charger, _ in keys},
+            transaction_id__in={transaction_id for _, transaction_id in keys},
+        )
+        .order_by("pk")  # every batch locks in the same order: no deadlock between two batches
+    )
+    return {key: tx for tx in rows if (key := (tx.charge_point_id, str(tx.transaction_id))) in keys}
 
 
 @transaction.atomic

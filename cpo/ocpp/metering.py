@@ -47,6 +47,8 @@ _MEASURAND_KIND = {ENERGY_REGISTER: "energy", POWER: "power", CURRENT: "current"
 _MEASURAND_DEFAULT_UNIT = {ENERGY_REGISTER: "Wh", POWER: "W", CURRENT: "A", SOC: "Percent"}
 _LINE_PHASES = {"L1": "1", "L2": "2", "L3": "3", "L1-N": "1", "L2-N": "2", "L3-N": "3"}
 
+MAX_VALUE = Decimal(10) ** 12
+"""A value no meter shows (a terawatt-hour register, a terawatt): a corrupt sample, dropped at ingest."""
 KWH_PLACES = Decimal("0.000001")
 HOUR_PLACES = Decimal("0.000001")
 KW_PLACES = Decimal("0.001")
@@ -123,6 +125,8 @@ def _sampled(
     if kind is None or scale is None or scale[0] != kind or location in ("Body", "Cable"):
         return
     scaled = value * scale[1]
+    if abs(scaled) >= MAX_VALUE:
+        return
     slot = values.setdefault(measurand, _Values())
     if phase is None:
         slot.total = scaled

@@ -10,6 +10,7 @@
 - Commands (`services.charger_send`) reach the process holding the charger: announced on Redis
   when REDIS_URL is set, and in any case polled from the OcppCommand table.
 - EVSE statuses are debounced (`StatusDebouncer`); chargers gone past the grace period become UNKNOWN.
+- MeterValues of all chargers are written in batches (`MeterBatcher`), one transaction per batch.
 """
 
 from __future__ import annotations
@@ -166,13 +167,75 @@ class StatusDebouncer:
         return len(self._timers)
 
 
+class MeterBatcher:
+    """The MeterValues of every charger, written together: one database job and transaction per batch.
+
+    A batch starts as soon as a message arrives and a database thread is free; whatever arrives while
+    it runs forms the next one, so batches grow with the load and an idle system waits for nothing.
+    A charger's answer leaves after the transaction holding its readings committed. A batch that fails
+    is retried message by message, so a bad message fails alone (and gets its CallError).
+    """
+
+    def __init__(self, central: CentralSystem) -> None:
+        self.central = central
+        self.max_size = int(getattr(settings, "OCPP_METER_BATCH_MAX", 500))
+        self._pending: list[tuple[bridge.MeterValuesItem, asyncio.Future[None]]] = []
+        self._running = 0
+
+    async def submit(self, item: bridge.MeterValuesItem) -> None:
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending.append((item, future))
+        if self._running < self.central.db.threads:
+            self._running += 1
+            self.central.spawn(self._drain())
+        await future
+
+    async def _drain(self) -> None:
+        try:
+            while self._pending:
+                batch, self._pending = self._pending[: self.max_size], self._pending[self.max_size :]
+                await self._write(batch)
+        finally:
+            self._running -= 1
+
+    async def _write(self, batch: list[tuple[bridge.MeterValuesItem, asyncio.Future[None]]]) -> None:
+        try:
+            await self.central.db.run(bridge.meter_values_batch, items=[item for item, _ in batch])
+        except Exception as error:
+            if len(batch) == 1:
+                _settle(batch[0][1], error)
+                return
+            logger.warning("a batch of %d MeterValues failed (%s): retried one by one", len(batch), error)
+            for item, future in batch:
+                try:
+                    await self.central.db.run(bridge.meter_values_batch, items=[item])
+                except Exception as single:
+                    _settle(future, single)
+                else:
+                    _settle(future, None)
+        else:
+            for _, future in batch:
+                _settle(future, None)
+
+
+def _settle(future: asyncio.Future[None], error: BaseException | None) -> None:
+    """Answer a waiting handler (unless its connection went away meanwhile)."""
+    if future.done():
+        return
+    if error is None:
+        future.set_result(None)
+    else:
+        future.set_exception(error)
+
+
 FLUSH_CHUNK = 200
-PRUNE_CHUNK = 20
+PRUNE_CHUNK = 200
 """Frames written, and chargers' logs cut, per database job of the message log."""
 
 
 class MessageLog:
-    """The last OCPP_MESSAGE_LOG_SIZE (default 100, 0: off) frames per charger, written in batches.
+    """The last OCPP_MESSAGE_LOG_SIZE (default 100, 0: off) frames per charger, written in batches; a
+    charger's log is cut back to that size once as many again have come (so it holds up to twice as many).
 
     A diagnostic log for the admin, not a ledger: transactions are made idempotent by their own
     keys, so the log is flushed every second off the message path.
@@ -205,8 +268,7 @@ class MessageLog:
         if not self._rows:
             return
         rows, self._rows = self._rows, []
-        threshold = max(1, self.keep // 2)
-        prune = [pk for pk, count in self._since_prune.items() if count >= threshold]
+        prune = [pk for pk, count in self._since_prune.items() if count >= self.keep]
         for pk in prune:
             del self._since_prune[pk]
         jobs = max(-(-len(rows) // FLUSH_CHUNK), -(-len(prune) // PRUNE_CHUNK))
@@ -236,6 +298,7 @@ class CentralSystem:
         self.connections: dict[str, OcppConnectionMixin] = {}
         self.debouncer = StatusDebouncer(self)
         self.message_log = MessageLog(self)
+        self.meters = MeterBatcher(self)
         self._logins: dict[ServerConnection, Login] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._loops: list[asyncio.Task[Any]] = []

@@ -16,11 +16,11 @@ from urllib.parse import quote
 
 from ocpi.core.exceptions import UnknownObject
 from ocpi.core.routing import PartyRef
-from ocpi.models import Party
+from ocpi.models import Party, Platform
 from ocpi.sessions.models import Session
 from ocpi.sessions.selectors import session_get
 from ocpi.sessions.services import session_fields_to_json, session_to_json
-from ocpi.sync.outbox import Push, outbox_enqueue, push_audience
+from ocpi.sync.outbox import Push, outbox_enqueue, outbox_enqueue_many, push_audience
 
 MODULE = "sessions"
 
@@ -107,6 +107,21 @@ def session_pushed(
         to_role="EMSP",
     )
     outbox_enqueue(push=push, audience=audience)
+
+
+def sessions_patched(*, changes: Sequence[tuple[Session, Sequence[str], Sequence[dict[str, Any]]]]) -> None:
+    """`session_pushed` for many of our sessions' PATCHes at once: (session, changed columns, new
+    periods as wire JSON). One audience look-up per eMSP, one outbox write for all."""
+    audiences: dict[tuple[str, str], list[tuple[Platform, PartyRef | None]]] = {}
+    pushes: list[tuple[Push, list[tuple[Platform, PartyRef | None]]]] = []
+    for session, columns, new_periods in changes:
+        key = (session.token_country_code, session.token_party_id)
+        if key not in audiences:
+            audiences[key] = push_audience(
+                module=MODULE, owner=session.party, only_parties=[PartyRef(*key)], to_role="EMSP"
+            )
+        pushes.append((session_patch_push(session, columns, new_periods), audiences[key]))
+    outbox_enqueue_many(pushes=pushes)
 
 
 def session_resync(object_key: str, path: str) -> Push | None:

@@ -11,6 +11,8 @@ what is new otherwise (§9.1.1, §9.2.2.3). Nothing is pushed when nothing chang
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -19,9 +21,10 @@ from django.db.models import Max
 from django.db.models.functions import Upper
 from pydantic import TypeAdapter, ValidationError
 
+from ocpi.core.db import bulk_insert_rows, bulk_update_rows
 from ocpi.core.exceptions import validation_error
 from ocpi.core.patch import check_path_ids, validate_patch
-from ocpi.core.types import Number, format_datetime, number_json
+from ocpi.core.types import Number, Price, format_datetime, number_json
 from ocpi.models import Party
 from ocpi.sessions import schemas
 from ocpi.sessions.models import Session, SessionChargingPeriod, fit_amount
@@ -194,6 +197,77 @@ def session_patch(*, session: Session, patch: Mapping[str, Any]) -> Session:
             new_periods=[period.to_json() for period in new_periods],
         )
     return locked
+
+
+@dataclass(frozen=True)
+class SessionProgress:
+    """What a running session gained (§9.2.2.3 PATCH fields): `kwh` and `total_cost` when they changed,
+    the charging periods that follow the stored ones."""
+
+    session_id: int
+    last_updated: datetime
+    kwh: Decimal | None = None
+    total_cost: Price | None = None
+    charging_periods: Sequence[schemas.ChargingPeriod] = ()
+
+
+@transaction.atomic
+def sessions_progress(*, updates: Sequence[SessionProgress]) -> list[Session]:
+    """Many running sessions' progress at once: each applied as `session_patch` would apply it (fields
+    replaced, periods appended, a PATCH with only what is new queued for the token's eMSP), in a fixed
+    number of queries whatever the number of sessions (the OCPP bridge writes every MeterValues).
+
+    Append-only by construction: a period starting at or before a session's last stored period is a
+    repeat and is dropped (as `session_patch` drops a period already stored). Values are typed already
+    (schemas, Decimal); amounts are checked against the columns. Returns the sessions that changed.
+    """
+    if not updates:
+        return []
+    locked = (
+        Session.objects.select_for_update().select_related("party").in_bulk([u.session_id for u in updates])
+    )
+    tails = {
+        row["session_id"]: (row["last"], row["latest"])
+        for row in SessionChargingPeriod.objects.filter(session_id__in=list(locked))
+        .values("session_id")
+        .annotate(last=Max("position"), latest=Max("start_date_time"))
+    }
+    changed_sessions: list[tuple[Session, list[str], list[schemas.ChargingPeriod]]] = []
+    rows: list[SessionChargingPeriod] = []
+    for update in updates:
+        session = locked[update.session_id]
+        last, latest = tails.get(session.pk, (None, None))
+        periods = [p for p in update.charging_periods if latest is None or p.start_date_time > latest]
+        values: dict[str, Any] = {"last_updated": update.last_updated}
+        if update.kwh is not None:
+            values["kwh"] = fit_amount("kwh", update.kwh)
+        if update.total_cost is not None:
+            values["total_cost_excl_vat"] = fit_amount("total_cost.excl_vat", update.total_cost.excl_vat)
+            values["total_cost_incl_vat"] = fit_amount("total_cost.incl_vat", update.total_cost.incl_vat)
+        changed = _apply(session, values, periods_changed=bool(periods))
+        if not changed:
+            continue
+        rows += _period_rows(session, periods, first=0 if last is None else last + 1)
+        if periods:
+            tails[session.pk] = (len(periods) + (-1 if last is None else last), periods[-1].start_date_time)
+        changed_sessions.append((session, changed, periods))
+    if not changed_sessions:
+        return []
+    fields = sorted({name for _, changed, _ in changed_sessions for name in changed})
+    bulk_update_rows([session for session, _, _ in changed_sessions], fields)
+    bulk_insert_rows(rows)
+    own = [(s, c, p) for s, c, p in changed_sessions if s.party.platform_id is None]
+    if own:
+        # Imported here: the push module builds its bodies with this module's wire conversion.
+        from ocpi.sessions.push import sessions_patched
+
+        sessions_patched(
+            changes=[
+                (session, [n for n in changed if n != "last_updated"], [p.to_json() for p in periods])
+                for session, changed, periods in own
+            ]
+        )
+    return [session for session, _, _ in changed_sessions]
 
 
 def _announce(

@@ -35,6 +35,7 @@ from ocpi.core.client import (
     OcpiStatusError,
     OcpiTransportError,
 )
+from ocpi.core.db import bulk_insert_rows
 from ocpi.core.routing import PartyRef
 from ocpi.models import Party, Platform, PlatformEndpoint
 from ocpi.sync.models import OutboxMessage, PushChannel
@@ -150,23 +151,58 @@ def outbox_enqueue(
                     last.body = merged
                     created.append(last)
                     continue
-        created.append(
-            OutboxMessage.objects.create(
-                platform=platform,
-                module=push.module,
-                object_key=push.object_key,
-                method=push.method,
-                path=push.path,
-                body=push.body,
-                next_attempt_at=now,
-                last_error="",
-                **_party_fields(push.from_party, to_party or push.to_party),
-            )
-        )
+        message = _message(push, platform, to_party, now)
+        message.save(force_insert=True)
+        created.append(message)
     platform_ids = sorted({m.platform_id for m in created})
     if platform_ids:
         transaction.on_commit(lambda: kick(platform_ids))
     return created
+
+
+@transaction.atomic
+def outbox_enqueue_many(
+    *, pushes: Iterable[tuple[Push, Iterable[tuple[Platform, PartyRef | None]]]]
+) -> list[OutboxMessage]:
+    """`outbox_enqueue` for many changes at once, in the caller's transaction and in the given order.
+
+    Appending PATCHes (charging periods) are never merged nor superseding, so they are written in one
+    insert; anything else takes `outbox_enqueue`'s rules one by one. One delivery kick per partner.
+    """
+    now = timezone.now()
+    rows: list[OutboxMessage] = []
+    created: list[OutboxMessage] = []
+    for push, audience in pushes:
+        appending = (
+            push.method == "PATCH" and isinstance(push.body, dict) and APPENDING_FIELDS & push.body.keys()
+        )
+        if not appending:
+            bulk_insert_rows(rows)
+            created += rows
+            rows = []
+            created += outbox_enqueue(push=push, audience=audience)
+            continue
+        rows += [_message(push, platform, to_party, now) for platform, to_party in audience]
+    bulk_insert_rows(rows)
+    created += rows
+    platform_ids = sorted({m.platform_id for m in created})
+    if platform_ids:
+        transaction.on_commit(lambda: kick(platform_ids))
+    return created
+
+
+def _message(push: Push, platform: Platform, to_party: PartyRef | None, now: datetime) -> OutboxMessage:
+    return OutboxMessage(
+        platform=platform,
+        module=push.module,
+        object_key=push.object_key,
+        method=push.method,
+        path=push.path,
+        body=push.body,
+        next_attempt_at=now,
+        last_error="",
+        **_party_fields(push.from_party, to_party or push.to_party),
+    )
 
 
 def _party_fields(from_party: PartyRef | None, to_party: PartyRef | None) -> dict[str, str]:

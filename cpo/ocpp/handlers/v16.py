@@ -130,12 +130,13 @@ class ChargePoint16(OcppConnectionMixin, ChargePoint):
     ) -> Any:
         """§4.7: without a transactionId, the readings belong to the transaction running on the connector."""
         transaction_id = kwargs.get("transaction_id")
-        await self.db(
-            bridge.transaction_meter_values,
-            charge_point_id=self.pk,
-            transaction_id=str(transaction_id) if transaction_id is not None else None,
-            evse_id=connector_id,
-            readings=metering.readings_v16(meter_value),
+        await self.central.meters.submit(
+            bridge.MeterValuesItem(
+                charge_point_id=self.pk,
+                transaction_id=str(transaction_id) if transaction_id is not None else None,
+                evse_id=connector_id,
+                readings=metering.readings_v16(meter_value),
+            )
         )
         return call_result.MeterValues()
 

@@ -131,12 +131,13 @@ class ChargePoint201(OcppConnectionMixin, ChargePoint):
     @on(Action.meter_values)
     async def on_meter_values(self, evse_id: int, meter_value: list[dict[str, Any]], **kwargs: Any) -> Any:
         """J01: values of evseId > 0 go to the transaction running there, if any (0 is the main meter)."""
-        await self.db(
-            bridge.transaction_meter_values,
-            charge_point_id=self.pk,
-            transaction_id=None,
-            evse_id=evse_id,
-            readings=metering.readings_v201(meter_value),
+        await self.central.meters.submit(
+            bridge.MeterValuesItem(
+                charge_point_id=self.pk,
+                transaction_id=None,
+                evse_id=evse_id,
+                readings=metering.readings_v201(meter_value),
+            )
         )
         return call_result.MeterValues()
 

@@ -148,3 +148,20 @@ def test_energy_without_a_charging_state_counts_as_charging() -> None:
         states=[StateChange(T0, "SuspendedEV")],
     )
     assert [dims(p) for p in metered.periods] == [{"ENERGY": 1, "TIME": 0.166666, "POWER": 6}]
+
+
+def test_impossible_values_are_dropped() -> None:
+    """A terawatt-hour register or a terawatt of power is a corrupt sample, not something to bill."""
+    readings = readings_v16(
+        [
+            {
+                "timestamp": "2026-01-01T10:00:00Z",
+                "sampled_value": [
+                    {"value": "1e22", "measurand": "Energy.Active.Import.Register", "unit": "Wh"},
+                    {"value": "1e10", "measurand": "Power.Active.Import", "unit": "kW"},
+                    {"value": "16", "measurand": "Current.Import", "unit": "A"},
+                ],
+            }
+        ]
+    )
+    assert [(r.energy_wh, r.power_w, r.current_a) for r in readings] == [(None, None, Decimal(16))]
