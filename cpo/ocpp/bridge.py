@@ -539,9 +539,7 @@ def _session_open(tx: OcppTransaction, decision: AuthDecision, charge_point: Cha
         "evse_uid": connector.evse.uid,
         "connector_id": connector.connector.ocpi_id,
         "meter_id": charge_point.meter_serial_number or None,
-        "currency": tariff.currency
-        if tariff is not None
-        else getattr(settings, "OCPP_DEFAULT_CURRENCY", "EUR"),
+        "currency": tariff.currency if tariff is not None else settings.OCPP_DEFAULT_CURRENCY,
         "status": SessionStatus.ACTIVE.value,
         "last_updated": timezone.now(),
     }
@@ -620,7 +618,7 @@ def _sent_periods(tx: OcppTransaction) -> tuple[list[ChargingPeriod], datetime |
 def _running_cost_seconds() -> float:
     """How often (in charger time) a running Session's total_cost is recomputed: pricing walks every
     period of the session, so doing it for every MeterValues would cost more as the session grows."""
-    return float(getattr(settings, "OCPP_RUNNING_COST_SECONDS", 60))
+    return float(settings.OCPP_RUNNING_COST_SECONDS)
 
 
 def _session_progress(tx: OcppTransaction, readings: Sequence[Reading]) -> None:

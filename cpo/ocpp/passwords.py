@@ -32,7 +32,7 @@ class OcppPasswordHasher(PBKDF2PasswordHasher):
     algorithm = "ocpp_pbkdf2_sha256"
 
     def encode(self, password: str, salt: str, iterations: int | None = None) -> str:
-        work = iterations or int(getattr(settings, "OCPP_PASSWORD_ITERATIONS", 10_000))
+        work = iterations or int(settings.OCPP_PASSWORD_ITERATIONS)
         return super().encode(password, salt, work)
 
 

@@ -70,10 +70,6 @@ def _select_subprotocol(connection: ServerConnection, offered: Sequence[Subproto
     return None
 
 
-def _setting(name: str, default: float) -> float:
-    return float(getattr(settings, name, default))
-
-
 class DbExecutor:
     """Worker threads for the ORM: each keeps its connection; a broken one is dropped and reopened.
 
@@ -83,7 +79,7 @@ class DbExecutor:
 
     def __init__(self, threads: int | None = None) -> None:
         sqlite = settings.DATABASES["default"]["ENGINE"].endswith("sqlite3")
-        self.threads = threads or (1 if sqlite else int(getattr(settings, "OCPP_DB_THREADS", 4)))
+        self.threads = threads or (1 if sqlite else int(settings.OCPP_DB_THREADS))
         self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="ocpp-db")
 
     async def run(self, fn: Callable[..., T], /, **kwargs: Any) -> T:
@@ -135,8 +131,8 @@ class StatusDebouncer:
 
     def schedule(self, evses: Iterable[int], *, now: bool = False) -> None:
         loop = asyncio.get_running_loop()
-        delay = 0.0 if now else _setting("OCPP_STATUS_DEBOUNCE_SECONDS", 5)
-        longest = _setting("OCPP_STATUS_MAX_DELAY_SECONDS", 30)
+        delay = 0.0 if now else float(settings.OCPP_STATUS_DEBOUNCE_SECONDS)
+        longest = float(settings.OCPP_STATUS_MAX_DELAY_SECONDS)
         for evse in evses:
             moment = loop.time()
             first = self._first.setdefault(evse, moment)
@@ -178,7 +174,7 @@ class MeterBatcher:
 
     def __init__(self, central: CentralSystem) -> None:
         self.central = central
-        self.max_size = int(getattr(settings, "OCPP_METER_BATCH_MAX", 500))
+        self.max_size = int(settings.OCPP_METER_BATCH_MAX)
         self._pending: list[tuple[bridge.MeterValuesItem, asyncio.Future[None]]] = []
         self._running = 0
 
@@ -243,7 +239,7 @@ class MessageLog:
 
     def __init__(self, central: CentralSystem) -> None:
         self.central = central
-        self.keep = int(getattr(settings, "OCPP_MESSAGE_LOG_SIZE", 100))
+        self.keep = int(settings.OCPP_MESSAGE_LOG_SIZE)
         self._rows: list[OcppMessage] = []
         self._since_prune: dict[int, int] = {}
 
@@ -292,9 +288,9 @@ class CentralSystem:
         self.db = DbExecutor(db_threads)
         # Token decisions may wait on an eMSP (real-time authorization): threads of their own, so a
         # slow partner never holds up the database work of every other charger.
-        self.auth = DbExecutor(int(getattr(settings, "OCPP_AUTH_THREADS", 8)))
-        self.response_timeout = _setting("OCPP_RESPONSE_TIMEOUT", 30)
-        self.seen_interval = _setting("OCPP_SEEN_INTERVAL_SECONDS", 60)
+        self.auth = DbExecutor(int(settings.OCPP_AUTH_THREADS))
+        self.response_timeout = float(settings.OCPP_RESPONSE_TIMEOUT)
+        self.seen_interval = float(settings.OCPP_SEEN_INTERVAL_SECONDS)
         self.connections: dict[str, OcppConnectionMixin] = {}
         self.debouncer = StatusDebouncer(self)
         self.message_log = MessageLog(self)
@@ -308,9 +304,7 @@ class CentralSystem:
         # Schema validation inline: about 0.2 ms for a MeterValues here, against 0.3-0.4 ms through the
         # library's default thread-pool hop (CPU-bound work gains nothing from a thread under the GIL).
         ocpp_messages.ASYNC_VALIDATION = False
-        FRAME_LOGGER.setLevel(
-            logging.DEBUG if getattr(settings, "OCPP_LOG_FRAMES", False) else logging.WARNING
-        )
+        FRAME_LOGGER.setLevel(logging.DEBUG if settings.OCPP_LOG_FRAMES else logging.WARNING)
 
     # --- lifecycle ----------------------------------------------------------------------------------
 
@@ -334,8 +328,8 @@ class CentralSystem:
             select_subprotocol=_select_subprotocol,
             process_request=self._process_request,
             compression=None,
-            ping_interval=_setting("OCPP_PING_INTERVAL", 30),
-            ping_timeout=_setting("OCPP_PING_INTERVAL", 30),
+            ping_interval=float(settings.OCPP_PING_INTERVAL),
+            ping_timeout=float(settings.OCPP_PING_INTERVAL),
             max_size=2**20,
             max_queue=4,
             backlog=4096,
@@ -344,7 +338,7 @@ class CentralSystem:
         if not self.node:
             self.node = f"{socket.gethostname()}:{self.port}"
         self._loops = [
-            asyncio.create_task(self._every(_setting("OCPP_SWEEP_SECONDS", 15), self._sweep)),
+            asyncio.create_task(self._every(float(settings.OCPP_SWEEP_SECONDS), self._sweep)),
             asyncio.create_task(self._every(1.0, self.message_log.flush)),
             asyncio.create_task(self._every(self._poll_interval(), self._poll_commands)),
         ]
@@ -482,7 +476,7 @@ class CentralSystem:
 
     def _poll_interval(self) -> float:
         default = 10.0 if getattr(settings, "REDIS_URL", "") else 1.0
-        return _setting("OCPP_COMMAND_POLL_SECONDS", default)
+        return float(settings.OCPP_COMMAND_POLL_SECONDS) or default
 
     async def deliver(self, identity: str) -> None:
         """Send the pending commands of a charger connected here, one after the other."""
@@ -540,13 +534,13 @@ class CentralSystem:
     async def _sweep(self) -> None:
         """Offline chargers -> UNKNOWN, statuses a dead process never published, expired commands,
         and connections another process now holds (the charger reconnected there)."""
-        grace = _setting("OCPP_OFFLINE_GRACE_SECONDS", 300)
-        stale = grace + 3 * _setting("OCPP_HEARTBEAT_INTERVAL", 300)
+        grace = float(settings.OCPP_OFFLINE_GRACE_SECONDS)
+        stale = grace + 3 * float(settings.OCPP_HEARTBEAT_INTERVAL)
         offline = await self.db.run(
             services.charge_points_mark_offline, grace_seconds=grace, stale_seconds=stale
         )
         self.debouncer.schedule(offline, now=True)
-        debounce = _setting("OCPP_STATUS_MAX_DELAY_SECONDS", 30)
+        debounce = float(settings.OCPP_STATUS_MAX_DELAY_SECONDS)
         pending = await self.db.run(bridge.evses_pending, older_than_seconds=2 * debounce)
         self.debouncer.schedule(pending, now=True)
         await self.db.run(services.commands_expire, answer_timeout=self.response_timeout)

@@ -124,7 +124,7 @@ def draft_location_create(*, identity: str, evses: int) -> Location:
         )
     party = _own_cpo_party()
     now = timezone.now()
-    country = getattr(settings, "OCPP_DRAFT_COUNTRY", "") or _ALPHA3.get(party.country_code, "NLD")
+    country = settings.OCPP_DRAFT_COUNTRY or _ALPHA3.get(party.country_code, "NLD")
     data = location_schemas.Location.model_validate(
         {
             "country_code": party.country_code,
@@ -350,9 +350,7 @@ def charger_send(
     if charge_point is None:
         raise ValidationError(f"Unknown charger {identity}.")
     _validate_call(charge_point.protocol, action, payload)
-    ttl = (
-        ttl_seconds if ttl_seconds is not None else float(getattr(settings, "OCPP_COMMAND_TTL_SECONDS", 120))
-    )
+    ttl = ttl_seconds if ttl_seconds is not None else float(settings.OCPP_COMMAND_TTL_SECONDS)
     command = OcppCommand.objects.create(
         request_id=str(uuid.uuid4()),
         charge_point=charge_point,

@@ -105,11 +105,11 @@ class OcppConnectionMixin:
         """
         loop = asyncio.get_running_loop()
         key = (id_tag.upper(), token_type)
-        reuse = float(getattr(settings, "OCPP_AUTHORIZE_REUSE_SECONDS", 120))
+        reuse = float(settings.OCPP_AUTHORIZE_REUSE_SECONDS)
         cached = self._decisions.get(key)
         if cached is not None and loop.time() - cached[0] <= reuse:
             return cached[1]
-        deadline = float(getattr(settings, "OCPP_AUTHORIZE_DEADLINE_SECONDS", 15))
+        deadline = float(settings.OCPP_AUTHORIZE_DEADLINE_SECONDS)
         arguments = {
             "id_tag": id_tag,
             "token_type": token_type,
@@ -148,7 +148,7 @@ class OcppConnectionMixin:
         except ValueError:
             logger.warning("charger %s sent an unreadable timestamp %r; using receive time", self.id, value)
             return now
-        skew = timedelta(seconds=float(getattr(settings, "OCPP_CLOCK_SKEW_SECONDS", 300)))
+        skew = timedelta(seconds=float(settings.OCPP_CLOCK_SKEW_SECONDS))
         if moment > now + skew:
             logger.warning("charger %s clock is ahead (%s); using receive time", self.id, value)
             return now

@@ -69,7 +69,7 @@ class ChargePoint16(OcppConnectionMixin, ChargePoint):
         )
         return call_result.BootNotification(
             current_time=now_text(),
-            interval=int(getattr(settings, "OCPP_HEARTBEAT_INTERVAL", 300)),
+            interval=int(settings.OCPP_HEARTBEAT_INTERVAL),
             status=RegistrationStatus.accepted,
         )
 

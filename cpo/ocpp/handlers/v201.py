@@ -51,7 +51,7 @@ class ChargePoint201(OcppConnectionMixin, ChargePoint):
         )
         return call_result.BootNotification(
             current_time=now_text(),
-            interval=int(getattr(settings, "OCPP_HEARTBEAT_INTERVAL", 300)),
+            interval=int(settings.OCPP_HEARTBEAT_INTERVAL),
             status=RegistrationStatusEnumType.accepted,
         )
 
