@@ -3,12 +3,16 @@
 Each platform gets its own var dir, database (SQLite file, or a PostgreSQL database when the test run's
 DATABASE_URL is PostgreSQL), Celery broker (filesystem in its var dir, or its own Redis db number when
 REDIS_URL is set), port, identity (country code, party id, roles, business name) and admin superuser,
-and runs gunicorn and a Celery worker. Usage (the `platforms` fixture is a `Platforms`):
+and runs gunicorn and a Celery worker, plus the OCPP central system (`run_ocpp`, on a port of its own)
+when its spec says `ocpp=True`. Usage (the `platforms` fixture is a `Platforms`):
 
     a, b = platforms.start("NL-AAA:CPO", PlatformSpec("DE", "BBB", ("EMSP",), "Beta Mobility"))
     b.manage("ocpi_invite", "--name", "alpha").stdout
     a.get("/ocpi/2.2.1/credentials", token="...").json()
-    a.stop(); a.start()    # same database, var dir and port
+    a.stop(); a.start()    # same database, var dir and ports
+
+    (c,) = platforms.start(PlatformSpec("NL", "CCC", ("CPO",), ocpp=True))
+    c.ocpp_url("CP-1")     # ws://127.0.0.1:<ocpp_port>/ocpp/CP-1
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import base64
 import contextlib
 import os
 import random
+import re
 import secrets
 import signal
 import socket
@@ -31,7 +36,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import requests
 
@@ -137,13 +142,15 @@ _REDIS_DBS = _RedisDbs()
 
 @dataclass(frozen=True)
 class PlatformSpec:
-    """Who a platform is: its party (country_code, party_id), roles and business name, plus extra env."""
+    """Who a platform is: its party (country_code, party_id), roles and business name, plus extra env;
+    `ocpp`: it also runs the OCPP central system (`manage.py run_ocpp`) on a port of its own."""
 
     country_code: str
     party_id: str
     roles: tuple[str, ...] = ("CPO", "EMSP")
     business_name: str = ""
     env: Mapping[str, str] = field(default_factory=dict)
+    ocpp: bool = False
 
     @classmethod
     def parse(cls, text: str) -> PlatformSpec:
@@ -175,12 +182,14 @@ class LivePlatform:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.admin_password = secrets.token_urlsafe(12)
         self.port = _PORTS.allocate()
+        self.ocpp_port: int | None = _PORTS.allocate() if spec.ocpp else None
         self.database_url = ""
         self.redis_db: int | None = None
         self._base_database_url = base_database_url
         self._base_redis_url = redis_url
         self._procs: dict[str, subprocess.Popen[bytes]] = {}
         self._log_marks: dict[Path, int] = {}
+        self._spawn_marks: dict[str, int] = {}  # kind -> size of its log when last spawned
         self._pg_created = False
         self.env: dict[str, str] = {}  # set by prepare(); edit it before start() to restart differently
 
@@ -222,6 +231,17 @@ class LivePlatform:
     @property
     def credentials_url(self) -> str:
         return f"{self.base_url}/ocpi/2.2.1/credentials"
+
+    @property
+    def ocpp_node(self) -> str:
+        """The `--node` name of its run_ocpp process: stable across restarts, as run_ocpp wants."""
+        return f"e2e-{self.name.lower()}"
+
+    def ocpp_url(self, identity: str) -> str:
+        """Where the charger `identity` connects: ws://127.0.0.1:<ocpp_port>/ocpp/<identity>."""
+        if self.ocpp_port is None:
+            raise RuntimeError(f"{self.name} runs no OCPP server: start it with PlatformSpec(..., ocpp=True)")
+        return f"ws://127.0.0.1:{self.ocpp_port}/ocpp/{quote(identity, safe='')}"
 
     def url(self, path: str) -> str:
         """An absolute URL on this platform (absolute URLs are returned unchanged)."""
@@ -306,6 +326,7 @@ class LivePlatform:
     def _spawn(self, kind: str, argv: Sequence[str]) -> None:
         self._note(kind, f"start {kind}: {' '.join(argv)}")
         with (self.log_dir / f"{kind}.log").open("ab") as log:
+            self._spawn_marks[kind] = log.tell()
             self._procs[kind] = subprocess.Popen(
                 list(argv),
                 cwd=ROOT,
@@ -317,7 +338,7 @@ class LivePlatform:
             )
 
     def spawn(self) -> None:
-        """Start gunicorn and the Celery worker without waiting (see `wait_ready`)."""
+        """Start gunicorn, the Celery worker (and run_ocpp) without waiting (see `wait_ready`)."""
         if self._procs:
             raise RuntimeError(f"{self.name} is already started")
         self._spawn(
@@ -339,9 +360,27 @@ class LivePlatform:
                 "-n", f"{self.name.lower()}@%h", "--without-mingle", "--without-gossip",
             ],
         )  # fmt: skip
+        if self.ocpp_port is not None:
+            self._spawn(
+                "ocpp",
+                [
+                    sys.executable, "manage.py", "run_ocpp",
+                    "--host", "127.0.0.1", "--port", str(self.ocpp_port), "--node", self.ocpp_node,
+                ],
+            )  # fmt: skip
+
+    def log_since_spawn(self, kind: str) -> str:
+        """What the process `kind` has logged since it was last spawned."""
+        path = self.log_dir / f"{kind}.log"
+        if not path.exists():
+            return ""
+        with path.open("rb") as f:
+            f.seek(self._spawn_marks.get(kind, 0))
+            return f.read().decode("utf-8", "replace")
 
     def poll_ready(self) -> bool:
-        """True when /ocpi/versions answers (401 without a token counts); raises if a process died."""
+        """True when /ocpi/versions answers (401 without a token counts) and, with OCPP, run_ocpp listens
+        (its port accepts TCP connections); raises if a process died."""
         for kind, proc in self._procs.items():
             if proc.poll() is not None:
                 raise PlatformStartError(
@@ -351,7 +390,16 @@ class LivePlatform:
             response = requests.get(self.versions_url, timeout=2)
         except requests.RequestException:
             return False
-        return response.status_code in (200, 401)
+        if response.status_code not in (200, 401):
+            return False
+        return self.ocpp_port is None or self._ocpp_listening()
+
+    def _ocpp_listening(self) -> bool:
+        """run_ocpp says it listens on its port (not some other process that took it: run_ocpp would
+        then die, a moment later) and the port accepts TCP connections."""
+        assert self.ocpp_port is not None
+        said = f"127.0.0.1:{self.ocpp_port}" in self.log_since_spawn("ocpp")
+        return said and _accepts_tcp(self.ocpp_port)
 
     def wait_ready(self, timeout: float = START_TIMEOUT) -> None:
         deadline = time.monotonic() + timeout
@@ -361,7 +409,7 @@ class LivePlatform:
             time.sleep(0.2)
 
     def start(self, timeout: float = START_TIMEOUT) -> None:
-        """(Re)start web and worker on the same port, database and var dir, and wait until it answers."""
+        """(Re)start web, worker (and run_ocpp) on the same ports, database and var dir; wait until up."""
         self.spawn()
         try:
             self.wait_ready(timeout)
@@ -370,9 +418,10 @@ class LivePlatform:
             raise
 
     def stop(self, *, kill: bool = False) -> None:
-        """Stop web and worker: SIGTERM, then SIGKILL after STOP_TIMEOUT (`kill=True`: SIGKILL, a crash).
+        """Stop web, worker (and run_ocpp): SIGTERM, then SIGKILL after STOP_TIMEOUT (`kill=True`: SIGKILL,
+        a crash).
 
-        The var dir, database and port stay: `start()` brings the same platform back.
+        The var dir, database and ports stay: `start()` brings the same platform back.
         """
         for proc in self._procs.values():
             _signal_group(proc, signal.SIGKILL if kill else signal.SIGTERM)
@@ -609,11 +658,15 @@ class Platforms:
                 try:
                     ready = platform.poll_ready()
                 except PlatformStartError:
-                    if not _lost_port_race(platform):
+                    lost = _lost_port_race(platform)
+                    if not lost:
                         raise
                     platform.stop()
-                    platform.port = _PORTS.allocate()
-                    platform.env["OCPI_BASE_URL"] = platform.base_url
+                    if "web" in lost:
+                        platform.port = _PORTS.allocate()
+                        platform.env["OCPI_BASE_URL"] = platform.base_url
+                    if "ocpp" in lost:
+                        platform.ocpp_port = _PORTS.allocate()
                     platform.spawn()
                     continue
                 if ready:
@@ -661,10 +714,25 @@ def live_platforms() -> list[LivePlatform]:
     return [platform for owner in _LIVE for platform in owner]
 
 
-def _lost_port_race(platform: LivePlatform) -> bool:
-    """gunicorn could not bind: someone took the port between our check and its start."""
-    web = platform.log_dir / "web.log"
-    return web.exists() and "Connection in use" in _tail(web.read_text(errors="replace"), 30)
+def _lost_port_race(platform: LivePlatform) -> set[str]:
+    """The processes (web, ocpp) that could not bind: someone took the port between our check and
+    their start."""
+    lost = set()
+    if "Connection in use" in _tail(platform.log_since_spawn("web"), 30):
+        lost.add("web")
+    if platform.ocpp_port is not None and re.search(
+        r"\[Errno 98\]|address already in use", _tail(platform.log_since_spawn("ocpp"), 30), re.IGNORECASE
+    ):
+        lost.add("ocpp")
+    return lost
+
+
+def _accepts_tcp(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
 
 
 def _signal_group(proc: subprocess.Popen[bytes], sig: signal.Signals) -> None:
