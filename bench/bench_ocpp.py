@@ -1,7 +1,8 @@
 """The OCPP central system under load: connections held by one run_ocpp process, and MeterValues turned
 into Session updates, against a bare ocpp echo server driven by the same clients in the same run.
 
-Everything runs on 127.0.0.1 in separate processes: a scratch SQLite database (migrated here), the
+Everything runs on 127.0.0.1 in separate processes: a scratch SQLite database (PostgreSQL with
+OCPP_BENCH_POSTGRES=postgres://user@host:port; migrated here), the
 real `manage.py run_ocpp`, a bare ocpp-library echo server (same library, same schema validation, no
 database), and the clients in this process (raw OCPP-J frames over websockets, so the client side is
 cheap). Printed, not asserted. Phases, each bounded in time:
@@ -47,12 +48,29 @@ SAMPLE_SECONDS = 10
 # --- the processes -----------------------------------------------------------------------------------
 
 
+POSTGRES = os.environ.get("OCPP_BENCH_POSTGRES", "")
+"""e.g. postgres://postgres@127.0.0.1:5432: run on a scratch PostgreSQL database instead of SQLite."""
+
+
+def _database_url(workdir: Path) -> str:
+    if POSTGRES:
+        return f"{POSTGRES.rstrip('/')}/bench_ocpp_{os.getpid()}"
+    return f"sqlite:///{workdir / 'bench.sqlite3'}"
+
+
+def _postgres_admin(sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(f"{POSTGRES.rstrip('/')}/postgres", autocommit=True) as connection:
+        connection.execute(sql)
+
+
 def _env(workdir: Path) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "REDIS_URL")}
     env.update(
         {
             "DJANGO_SETTINGS_MODULE": "config.settings",
-            "DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite3'}",
+            "DATABASE_URL": _database_url(workdir),
             "OCPI_VAR_DIR": str(workdir),
             "LOG_LEVEL": "WARNING",
         }
@@ -300,15 +318,29 @@ def _raise_fd_limit() -> int:
     return wanted
 
 
-def _query(database: Path, sql: str) -> Any:
-    with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=30) as db:
-        return db.execute(sql).fetchone()[0]
+def _query(database: str, sql: str) -> Any:
+    if database.startswith("sqlite:///"):
+        with sqlite3.connect(
+            f"file:{database.removeprefix('sqlite:///')}?mode=ro", uri=True, timeout=30
+        ) as db:
+            return db.execute(sql).fetchone()[0]
+    import psycopg
+
+    with psycopg.connect(database) as connection:
+        row = connection.execute(sql).fetchone()
+        return row[0] if row else None
 
 
 def run() -> list[str]:
     limit = _raise_fd_limit()
     with tempfile.TemporaryDirectory(prefix="bench-ocpp-") as directory:
-        return asyncio.run(_run(Path(directory), limit))
+        if POSTGRES:
+            _postgres_admin(f"CREATE DATABASE bench_ocpp_{os.getpid()}")
+        try:
+            return asyncio.run(_run(Path(directory), limit))
+        finally:
+            if POSTGRES:
+                _postgres_admin(f"DROP DATABASE IF EXISTS bench_ocpp_{os.getpid()} WITH (FORCE)")
 
 
 async def _run(workdir: Path, fd_limit: int) -> list[str]:
@@ -322,7 +354,7 @@ async def _run(workdir: Path, fd_limit: int) -> list[str]:
     )
     load = os.getloadavg()[0]
     lines.append(
-        f"setup (scratch SQLite, migrate, {CHARGERS} chargers registered): "
+        f"setup (scratch {'PostgreSQL' if POSTGRES else 'SQLite'}, migrate, {CHARGERS} chargers registered): "
         f"{time.perf_counter() - started:.1f} s; open files limit {fd_limit}; {os.cpu_count()} CPUs, "
         f"load average {load:.1f} before the run (other work on the machine skews every figure)"
     )
@@ -336,7 +368,7 @@ async def _run(workdir: Path, fd_limit: int) -> list[str]:
     try:
         await _wait_listening(port, server)
         await _wait_listening(echo_port, echo)
-        lines += await _phases(workdir / "bench.sqlite3", server, port, echo_port, clients)
+        lines += await _phases(env["DATABASE_URL"], server, port, echo_port, clients)
     finally:
         began = time.perf_counter()
         _stop(server)
@@ -347,7 +379,7 @@ async def _run(workdir: Path, fd_limit: int) -> list[str]:
 
 
 async def _phases(
-    database: Path, server: subprocess.Popen[bytes], port: int, echo_port: int, clients: list[Client]
+    database: str, server: subprocess.Popen[bytes], port: int, echo_port: int, clients: list[Client]
 ) -> list[str]:
     lines: list[str] = []
     # 1. connections
@@ -364,7 +396,7 @@ async def _phases(
     took = time.perf_counter() - began
     failures = [r for r in results if isinstance(r, Exception)]
     await asyncio.sleep(1)
-    held = _query(database, "SELECT COUNT(*) FROM cpo_chargepoint WHERE connected = 1")
+    held = _query(database, "SELECT COUNT(*) FROM cpo_chargepoint WHERE connected")
     sample = clients[:: max(1, len(clients) // 200)]
     alive = await _gather_limited([functools.partial(c.call, "Heartbeat", {}) for c in sample], 50)
     answered = sum(not isinstance(a, Exception) for a in alive)

@@ -17,9 +17,8 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import F, Q, Window
-from django.db.models.functions import RowNumber
+from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from ocpp.messages import Call, _validate_payload
 from ocpp.v16 import call as v16_call
@@ -303,17 +302,28 @@ def ocpp_frame_fields(frame: str) -> dict[str, Any]:
     return fields
 
 
+@transaction.atomic
 def messages_store(*, messages: Sequence[OcppMessage], prune: Iterable[int], keep: int) -> None:
     """Append log rows, then cut the log of the chargers in `prune` down to their `keep` newest, in one
-    statement for all of them."""
+    transaction (autocommit would commit every row of the insert on its own).
+
+    One prepared DELETE executed per charger, each an index range on (charge_point, -id): a window
+    function over all their rows, or the ORM's per-charger queries, cost the database thread more
+    than the messages themselves.
+    """
     bulk_insert_rows(messages)
     chargers = list(prune)
-    if not chargers:
+    if not chargers or keep <= 0:
         return
-    ranked = OcppMessage.objects.filter(charge_point_id__in=chargers).annotate(
-        newer=Window(RowNumber(), partition_by=[F("charge_point_id")], order_by=F("id").desc())
+    meta = OcppMessage._meta
+    quote = connection.ops.quote_name
+    table, charger, key = quote(meta.db_table), quote("charge_point_id"), quote("id")
+    sql = (
+        f"DELETE FROM {table} WHERE {charger} = %s AND {key} < "  # noqa: S608 - names from the model
+        f"(SELECT {key} FROM {table} WHERE {charger} = %s ORDER BY {key} DESC LIMIT 1 OFFSET %s)"
     )
-    OcppMessage.objects.filter(pk__in=ranked.filter(newer__gt=keep).values("pk")).delete()
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, [(pk, pk, keep - 1) for pk in chargers])
 
 
 # --- commands to chargers --------------------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from django.db import connections, models, router
+from django.db import connections, models, router, transaction
 from django.db.models.constants import OnConflict
 
 
@@ -30,8 +30,8 @@ def bulk_update_rows(objs: Sequence[models.Model], fields: Sequence[str]) -> Non
         [*(field.get_db_prep_save(getattr(obj, field.attname), connection) for field in columns), obj.pk]
         for obj in objs
     ]
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
+    with transaction.atomic(using=connection.alias, savepoint=False), connection.cursor() as cursor:
+        cursor.executemany(sql, rows)  # one transaction: in autocommit every row would be committed alone
 
 
 def bulk_insert_rows(objs: Sequence[models.Model], *, ignore_conflicts: bool = False) -> None:
@@ -61,5 +61,5 @@ def bulk_insert_rows(objs: Sequence[models.Model], *, ignore_conflicts: bool = F
         [field.get_db_prep_save(field.pre_save(obj, add=True), connection) for field in columns]
         for obj in objs
     ]
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
+    with transaction.atomic(using=connection.alias, savepoint=False), connection.cursor() as cursor:
+        cursor.executemany(sql, rows)  # one transaction: in autocommit every row would be committed alone

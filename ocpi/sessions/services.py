@@ -89,10 +89,18 @@ def _apply(session: Session, values: Mapping[str, Any], *, periods_changed: bool
     return [*changed, "last_updated"]
 
 
-def _period_rows(session: Session, periods: Sequence[schemas.ChargingPeriod], *, first: int) -> list[Any]:
+def _period_rows(
+    session: Session,
+    periods: Sequence[schemas.ChargingPeriod],
+    *,
+    first: int,
+    data: Sequence[dict[str, Any]] | None = None,
+) -> list[Any]:
+    """Rows of `periods` from position `first`; `data` is their wire JSON when the caller has it."""
+    as_json = data if data is not None else [period.to_json() for period in periods]
     return [
         SessionChargingPeriod(
-            session=session, position=first + n, start_date_time=period.start_date_time, data=period.to_json()
+            session=session, position=first + n, start_date_time=period.start_date_time, data=as_json[n]
         )
         for n, period in enumerate(periods)
     ]
@@ -232,7 +240,7 @@ def sessions_progress(*, updates: Sequence[SessionProgress]) -> list[Session]:
         .values("session_id")
         .annotate(last=Max("position"), latest=Max("start_date_time"))
     }
-    changed_sessions: list[tuple[Session, list[str], list[schemas.ChargingPeriod]]] = []
+    changed_sessions: list[tuple[Session, list[str], list[dict[str, Any]]]] = []
     rows: list[SessionChargingPeriod] = []
     for update in updates:
         session = locked[update.session_id]
@@ -247,10 +255,11 @@ def sessions_progress(*, updates: Sequence[SessionProgress]) -> list[Session]:
         changed = _apply(session, values, periods_changed=bool(periods))
         if not changed:
             continue
-        rows += _period_rows(session, periods, first=0 if last is None else last + 1)
+        as_json = [period.to_json() for period in periods]
+        rows += _period_rows(session, periods, first=0 if last is None else last + 1, data=as_json)
         if periods:
             tails[session.pk] = (len(periods) + (-1 if last is None else last), periods[-1].start_date_time)
-        changed_sessions.append((session, changed, periods))
+        changed_sessions.append((session, changed, as_json))
     if not changed_sessions:
         return []
     fields = sorted({name for _, changed, _ in changed_sessions for name in changed})
@@ -263,7 +272,7 @@ def sessions_progress(*, updates: Sequence[SessionProgress]) -> list[Session]:
 
         sessions_patched(
             changes=[
-                (session, [n for n in changed if n != "last_updated"], [p.to_json() for p in periods])
+                (session, [n for n in changed if n != "last_updated"], periods)
                 for session, changed, periods in own
             ]
         )
