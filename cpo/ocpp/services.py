@@ -171,6 +171,8 @@ def charge_point_onboard(
         location = draft_location_create(identity=identity, evses=connectors)
     else:
         location = own_location_get(location_id=location_id)
+    # Two onboardings at one location at once must not take the same free EVSEs: the second waits.
+    Location.objects.select_for_update().filter(pk=location.pk).first()
     free = list(
         location.evses.filter(ocpp_connectors__isnull=True)
         .exclude(status=location_schemas.Status.REMOVED.value)
