@@ -980,13 +980,6 @@ class MeterValuesItem:
     readings: Sequence[Reading]
 
 
-def transaction_meter_values(
-    *, charge_point_id: int, transaction_id: str | None, evse_id: int | None, readings: Sequence[Reading]
-) -> None:
-    """MeterValues (1.6 §4.7, 2.0.1 J01/J02): one message (see `meter_values_batch`)."""
-    meter_values_batch(items=[MeterValuesItem(charge_point_id, transaction_id, evse_id, readings)])
-
-
 @transaction.atomic
 def meter_values_batch(*, items: Sequence[MeterValuesItem]) -> None:
     """MeterValues of many chargers in one database transaction: stored once, then PATCHed into each

@@ -37,7 +37,7 @@ def bulk_update_rows(objs: Sequence[models.Model], fields: Sequence[str]) -> Non
 def bulk_insert_rows(objs: Sequence[models.Model], *, ignore_conflicts: bool = False) -> None:
     """Insert many new rows with one prepared INSERT executed for every row (primary keys not read back).
 
-    `bulk_create` assembles one statement with a placeholder per field and row, which costs more than
+    `bulk_create` assembles one statement with a `%s` for every field of every row, which costs more than
     the write for the hundreds of readings, periods and outbox rows a batch of MeterValues produces.
     Values go through each field's `pre_save` and conversion, as `save` does; `ignore_conflicts` skips
     rows a unique constraint refuses, as `bulk_create(ignore_conflicts=True)` does.
