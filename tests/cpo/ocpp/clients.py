@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager, suppress
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -69,10 +69,14 @@ async def open_socket(
     )
 
 
+C = TypeVar("C", Charger16, Charger201)
+
+
 @asynccontextmanager
-async def charger_16(port: int, identity: str, password: str) -> AsyncIterator[Charger16]:
-    websocket = await open_socket(port, identity, password, ["ocpp1.6"])
-    client = Charger16(identity, websocket, response_timeout=10)
+async def _charger(cls: type[C], port: int, identity: str, password: str, protocol: str) -> AsyncIterator[C]:
+    """A connected charger of class `cls` whose frames are read by a task of its own."""
+    websocket = await open_socket(port, identity, password, [protocol])
+    client = cls(identity, websocket, response_timeout=10)
     task = asyncio.create_task(client.start())
     try:
         yield client
@@ -84,19 +88,12 @@ async def charger_16(port: int, identity: str, password: str) -> AsyncIterator[C
             await task
 
 
-@asynccontextmanager
-async def charger_201(port: int, identity: str, password: str) -> AsyncIterator[Charger201]:
-    websocket = await open_socket(port, identity, password, ["ocpp2.0.1"])
-    client = Charger201(identity, websocket, response_timeout=10)
-    task = asyncio.create_task(client.start())
-    try:
-        yield client
-    finally:
-        task.cancel()
-        with suppress(Exception):
-            await websocket.close()
-        with suppress(asyncio.CancelledError, Exception):
-            await task
+def charger_16(port: int, identity: str, password: str) -> AbstractAsyncContextManager[Charger16]:
+    return _charger(Charger16, port, identity, password, "ocpp1.6")
+
+
+def charger_201(port: int, identity: str, password: str) -> AbstractAsyncContextManager[Charger201]:
+    return _charger(Charger201, port, identity, password, "ocpp2.0.1")
 
 
 async def eventually(central: CentralSystem, check: Callable[[], T], *, timeout: float = 5.0) -> T:
