@@ -52,7 +52,7 @@ from ocpi.locations.models import EVSE, Location
 from ocpi.locations.schemas import Status, TokenType
 from ocpi.locations.services import evse_patch
 from ocpi.models import Party
-from ocpi.pricing import CompiledTariff, PricingError, compile_tariff, price_session
+from ocpi.pricing import ChargingPeriodsRead, CompiledTariff, PricingError, compile_tariff, price_session
 from ocpi.sessions.models import Session, SessionChargingPeriod
 from ocpi.sessions.schemas import AuthMethod, ChargingPeriod, SessionStatus
 from ocpi.sessions.services import SessionProgress, session_put, session_to_json, sessions_progress
@@ -68,7 +68,7 @@ logger = logging.getLogger("cpo.ocpp.bridge")
 REMARK_MAX = 255
 _CACHE_LIMIT = 4096
 _compiled: dict[tuple[str, str, str, str], CompiledTariff] = {}
-_periods_sent: dict[int, tuple[datetime | None, list[ChargingPeriod], datetime | None]] = {}
+_periods_sent: dict[int, tuple[datetime | None, ChargingPeriodsRead | None, datetime | None]] = {}
 
 
 # --- token decisions -------------------------------------------------------------------------------
@@ -563,7 +563,10 @@ def _period_json(period: metering.Period, tariff_id: str | None, *, for_cdr: boo
 
 
 def _price(
-    tx: OcppTransaction, periods: Sequence[ChargingPeriod], end: datetime | None, time_zone: str | None = None
+    tx: OcppTransaction,
+    periods: Sequence[ChargingPeriod] | ChargingPeriodsRead,
+    end: datetime | None,
+    time_zone: str | None = None,
 ) -> Any:
     """The pricing engine's result for these periods (None without a tariff or when it cannot price);
     the time zone is the location's (passed by callers that did not load the location)."""
@@ -595,8 +598,9 @@ def _states(tx: OcppTransaction) -> list[StateChange]:
     return [StateChange(row.timestamp, row.state) for row in tx.states.order_by("timestamp", "pk")]
 
 
-def _sent_periods(tx: OcppTransaction) -> tuple[list[ChargingPeriod], datetime | None]:
-    """The periods the Session has so far, for its running cost, and the charger time it was priced at.
+def _sent_periods(tx: OcppTransaction) -> tuple[ChargingPeriodsRead | None, datetime | None]:
+    """The periods the Session has so far, read for its running cost (None without a tariff), and the
+    charger time it was priced at.
 
     Kept in memory per session, valid while the transaction's `periods_until` (persisted with every
     PATCH) is the one they were kept for; otherwise (another process moved it on, a restart) read back
@@ -607,12 +611,16 @@ def _sent_periods(tx: OcppTransaction) -> tuple[list[ChargingPeriod], datetime |
     cached = _periods_sent.get(tx.session_id)
     if cached is not None and cached[0] == tx.periods_until:
         return cached[1], cached[2]
+    if tx.tariff is None:
+        return None, None
+    read = ChargingPeriodsRead(tariff=_compiled_tariff(tx.tariff), start=tx.started_at)
     rows = (
         SessionChargingPeriod.objects.filter(session_id=tx.session_id)
         .order_by("position")
         .values_list("data", flat=True)
     )
-    return [ChargingPeriod.model_validate(data) for data in rows], None
+    read.extend([ChargingPeriod.model_validate(data) for data in rows])
+    return read, None
 
 
 def _running_cost_seconds() -> float:
@@ -683,8 +691,8 @@ def _progress(
     periods, priced_at = _sent_periods(tx)
     until = max(r.timestamp for r in fresh if r.energy_wh is not None)
     total_cost: Price | None = None
-    if new:
-        periods = [*periods, *new]
+    if new and periods is not None:
+        periods.extend(new)
         if priced_at is None or (until - priced_at).total_seconds() >= _running_cost_seconds():
             result = _price(tx, periods, None, time_zone)
             if result is not None:

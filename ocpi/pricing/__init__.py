@@ -12,10 +12,18 @@ Plain package, not a Django app: no models, no settings. Typical use::
 """
 
 from ocpi.pricing.compiled import CompiledTariff, compile_tariff
-from ocpi.pricing.engine import PeriodBreakdown, PricedPart, PriceResult, PricingError, price_session
+from ocpi.pricing.engine import (
+    ChargingPeriodsRead,
+    PeriodBreakdown,
+    PricedPart,
+    PriceResult,
+    PricingError,
+    price_session,
+)
 from ocpi.pricing.money import minor_unit, round_money
 
 __all__ = [
+    "ChargingPeriodsRead",
     "CompiledTariff",
     "PeriodBreakdown",
     "PriceResult",

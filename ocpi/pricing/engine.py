@@ -46,7 +46,14 @@ from ocpi.pricing.money import Exact, round_money, round_within, settle
 from ocpi.sessions.schemas import CdrDimensionType, ChargingPeriod
 from ocpi.tariffs.schemas import ReservationRestrictionType, Tariff, TariffDimensionType
 
-__all__ = ["PeriodBreakdown", "PriceResult", "PricedPart", "PricingError", "price_session"]
+__all__ = [
+    "ChargingPeriodsRead",
+    "PeriodBreakdown",
+    "PriceResult",
+    "PricedPart",
+    "PricingError",
+    "price_session",
+]
 
 # Exact arithmetic: with 60 significant digits no sum or product of OCPI numbers is ever rounded.
 _CONTEXT = Context(prec=60, rounding=ROUND_HALF_EVEN)
@@ -153,6 +160,8 @@ class _Internals:
     exact_bounded: tuple[Exact, Exact] | None
     """The exact total after min_price/max_price, when the tariff has either."""
     rows: list[_Period]
+    ends: list[int]
+    """Each row's end as this pricing saw it (a row read once for many pricings has its end moved on)."""
 
 
 class PriceResult:
@@ -301,12 +310,12 @@ class PriceResult:
             PeriodBreakdown(
                 r.index,
                 from_us(r.start),
-                from_us(r.end),
+                from_us(end),
                 r.tariff_id,
                 r.priced,
                 tuple(by_period.get(r.index, ())),
             )
-            for r in self._internals.rows
+            for r, end in zip(self._internals.rows, self._internals.ends, strict=True)
         )
 
     def _part(self, i: int, raw: _RawPart) -> PricedPart:
@@ -419,11 +428,13 @@ class _Period:
         self.min_current, self.max_current, self.min_power, self.max_power = levels
 
 
-def _read_periods(tariff: CompiledTariff, periods: Sequence[ChargingPeriod], start: int) -> list[_Period]:
+def _read_periods(
+    id_upper: str, periods: Sequence[ChargingPeriod], start: int, first_index: int = 0
+) -> list[_Period]:
+    """The periods as rows; `start` is the session start, or the start of the period before them."""
     rows: list[_Period] = []
     previous = start
-    id_upper = tariff.id_upper
-    for index, period in enumerate(periods):
+    for index, period in enumerate(periods, first_index):
         try:
             delta = period.start_date_time - _EPOCH  # aware UTC, as the DateTime schema type gives
             t0 = (delta.days * 86_400 + delta.seconds) * US_PER_SECOND + delta.microseconds
@@ -508,6 +519,45 @@ def _read_periods(tariff: CompiledTariff, periods: Sequence[ChargingPeriod], sta
     return rows
 
 
+class ChargingPeriodsRead:
+    """The charging periods of a running session, read once for all its pricings.
+
+    A running session is priced again and again as periods are appended to it (the OCPP bridge does so
+    every minute of charging): reading every period for every pricing would make a long session cost
+    ever more. Periods are `extend`ed as they come and pass `price_session` in place of the list; the
+    checks are those of a list (order, negative durations), made once. A read that failed fails every
+    later pricing, as the same list would.
+    """
+
+    __slots__ = ("_error", "_rows", "_start", "tariff_id")
+
+    def __init__(self, *, tariff: CompiledTariff, start: datetime) -> None:
+        self.tariff_id = tariff.id_upper
+        self._start = to_us(start)
+        self._rows: list[_Period] = []
+        self._error: PricingError | None = None
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def extend(self, periods: Sequence[ChargingPeriod]) -> None:
+        """Append periods that follow those read so far."""
+        if self._error is not None:
+            return
+        rows = self._rows
+        try:
+            rows += _read_periods(self.tariff_id, periods, rows[-1].start if rows else self._start, len(rows))
+        except PricingError as exc:
+            self._error = exc
+
+    def rows_for(self, tariff: CompiledTariff, start: int) -> list[_Period]:
+        if tariff.id_upper != self.tariff_id or start != self._start:
+            raise ValueError("these periods were read for another tariff or session start")
+        if self._error is not None:
+            raise self._error
+        return list(self._rows)  # the result keeps its rows: later extends must not reach it
+
+
 @dataclass(slots=True)
 class _Run:
     """What one pricing run shares between its periods."""
@@ -527,7 +577,7 @@ class _Run:
 def price_session(
     *,
     tariff: Tariff | CompiledTariff,
-    charging_periods: Sequence[ChargingPeriod],
+    charging_periods: Sequence[ChargingPeriod] | ChargingPeriodsRead,
     start: datetime,
     end: datetime | None,
     time_zone: str | tzinfo = "UTC",
@@ -541,7 +591,7 @@ def price_session(
     RESERVATION when a reservation preceded the session, RESERVATION_EXPIRES when it expired without
     a session; None infers it from RESERVATION_TIME dimensions. Periods whose `tariff_id` names another
     tariff are not priced by this one (§10.4.6). Compile a tariff once (`compile_tariff`) to price many
-    sessions with it.
+    sessions with it; pass a `ChargingPeriodsRead` to price a growing session many times.
     """
     compiled = tariff if isinstance(tariff, CompiledTariff) else compile_tariff(tariff)
     zone = _zone(time_zone)
@@ -551,14 +601,17 @@ def price_session(
 
 def _price(
     tariff: CompiledTariff,
-    charging_periods: Sequence[ChargingPeriod],
+    charging_periods: Sequence[ChargingPeriod] | ChargingPeriodsRead,
     start: datetime,
     end: datetime | None,
     zone: tzinfo,
     reservation: ReservationRestrictionType | None,
 ) -> PriceResult:
     start_us = to_us(start)
-    rows = _read_periods(tariff, charging_periods, start_us)
+    if isinstance(charging_periods, ChargingPeriodsRead):
+        rows = charging_periods.rows_for(tariff, start_us)
+    else:
+        rows = _read_periods(tariff.id_upper, charging_periods, start_us)
     for row, following in pairwise(rows):
         row.end = following.start
     if rows:
@@ -985,6 +1038,7 @@ def _finish(tariff: CompiledTariff, rows: list[_Period], parts: list[_RawPart]) 
             exact_parts=(excl, incl),
             exact_bounded=bounded,
             rows=rows,
+            ends=[r.end for r in rows],
         ),
     )
 

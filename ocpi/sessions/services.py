@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Max, OuterRef, Subquery
 from django.db.models.functions import Upper
 from pydantic import TypeAdapter, ValidationError
 
@@ -231,15 +231,20 @@ def sessions_progress(*, updates: Sequence[SessionProgress]) -> list[Session]:
     """
     if not updates:
         return []
+    # The last stored period of each session, found through the (session, position) index: the
+    # periods are append-only, so the last one also starts latest. An aggregate over all of them
+    # would make every update of a long session cost more.
+    last_period = SessionChargingPeriod.objects.filter(session_id=OuterRef("pk")).order_by("-position")
     locked = (
-        Session.objects.select_for_update().select_related("party").in_bulk([u.session_id for u in updates])
+        Session.objects.select_for_update(of=("self",))
+        .select_related("party")
+        .annotate(
+            last_position=Subquery(last_period.values("position")[:1]),
+            last_start=Subquery(last_period.values("start_date_time")[:1]),
+        )
+        .in_bulk([u.session_id for u in updates])
     )
-    tails = {
-        row["session_id"]: (row["last"], row["latest"])
-        for row in SessionChargingPeriod.objects.filter(session_id__in=list(locked))
-        .values("session_id")
-        .annotate(last=Max("position"), latest=Max("start_date_time"))
-    }
+    tails = {pk: (s.last_position, s.last_start) for pk, s in locked.items() if s.last_position is not None}
     changed_sessions: list[tuple[Session, list[str], list[dict[str, Any]]]] = []
     rows: list[SessionChargingPeriod] = []
     for update in updates:
