@@ -41,10 +41,10 @@ from websockets.headers import build_www_authenticate_basic, parse_authorization
 from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
-from cpo.ocpp import bridge, selectors, services, validation
+from cpo.ocpp import bridge, casing, selectors, services, validation
 from cpo.ocpp.handlers import ChargePoint16, ChargePoint201
 from cpo.ocpp.handlers.base import FRAME_LOGGER, OcppConnectionMixin
-from cpo.ocpp.models import OcppMessage, OcppProtocol
+from cpo.ocpp.models import OcppProtocol
 from cpo.ocpp.passwords import password_check
 from cpo.ocpp.selectors import Login
 
@@ -240,21 +240,21 @@ class MessageLog:
     def __init__(self, central: CentralSystem) -> None:
         self.central = central
         self.keep = int(settings.OCPP_MESSAGE_LOG_SIZE)
-        self._rows: list[OcppMessage] = []
+        self._rows: list[tuple[Any, ...]] = []
         self._since_prune: dict[int, int] = {}
 
     def add(self, charge_point_pk: int, direction: str, frame: str, fields: dict[str, Any]) -> None:
         if self.keep <= 0:
             return
         self._rows.append(
-            OcppMessage(
-                charge_point_id=charge_point_pk,
-                direction=direction,
-                frame=frame,
-                created_at=timezone.now(),
-                message_type=fields.get("message_type"),
-                unique_id=fields.get("unique_id", ""),
-                action=fields.get("action", ""),
+            (
+                charge_point_pk,
+                direction,
+                frame,
+                timezone.now(),
+                fields.get("message_type"),
+                fields.get("unique_id", ""),
+                fields.get("action", ""),
             )
         )
         self._since_prune[charge_point_pk] = self._since_prune.get(charge_point_pk, 0) + 1
@@ -305,6 +305,7 @@ class CentralSystem:
         # library's default thread-pool hop (CPU-bound work gains nothing from a thread under the GIL).
         ocpp_messages.ASYNC_VALIDATION = False
         validation.install()
+        casing.install()
         FRAME_LOGGER.setLevel(logging.DEBUG if settings.OCPP_LOG_FRAMES else logging.WARNING)
 
     # --- lifecycle ----------------------------------------------------------------------------------

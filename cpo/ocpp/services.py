@@ -26,7 +26,7 @@ from ocpp.v201 import call as v201_call
 
 from cpo.ocpp.models import ChargePoint, OcppCommand, OcppConnector, OcppMessage, OcppProtocol
 from cpo.ocpp.passwords import password_hash
-from ocpi.core.db import bulk_insert_rows
+from ocpi.core.db import insert_values
 from ocpi.core.types import Role
 from ocpi.locations import schemas as location_schemas
 from ocpi.locations.models import EVSE, Connector, Location
@@ -304,16 +304,28 @@ def ocpp_frame_fields(frame: str) -> dict[str, Any]:
     return fields
 
 
+MESSAGE_COLUMNS = (
+    "charge_point_id",
+    "direction",
+    "frame",
+    "created_at",
+    "message_type",
+    "unique_id",
+    "action",
+)
+"""What the run_ocpp message log buffers of each frame, in this order (no model instance per frame)."""
+
+
 @transaction.atomic
-def messages_store(*, messages: Sequence[OcppMessage], prune: Iterable[int], keep: int) -> None:
-    """Append log rows, then cut the log of the chargers in `prune` down to their `keep` newest, in one
-    transaction (autocommit would commit every row of the insert on its own).
+def messages_store(*, messages: Sequence[Sequence[Any]], prune: Iterable[int], keep: int) -> None:
+    """Append log rows (values of MESSAGE_COLUMNS), then cut the log of the chargers in `prune` down to
+    their `keep` newest, in one transaction (autocommit would commit every row of the insert alone).
 
     One prepared DELETE executed per charger, each an index range on (charge_point, -id): a window
     function over all their rows, or the ORM's per-charger queries, cost the database thread more
     than the messages themselves.
     """
-    bulk_insert_rows(messages)
+    insert_values(OcppMessage, MESSAGE_COLUMNS, messages)
     chargers = list(prune)
     if not chargers or keep <= 0:
         return

@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 from django.db import connections, models, router, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models.constants import OnConflict
+from django.utils import timezone
+
+_MAX_PARAMS = 65_535
+"""Parameters per statement where Django knows no limit (PostgreSQL's protocol allows 65,535)."""
 
 
 def bulk_update_rows(objs: Sequence[models.Model], fields: Sequence[str]) -> None:
-    """Write `fields` of many rows: one parameterised UPDATE by primary key, executed for every row.
+    """Write `fields` of many rows by primary key, in a few statements whatever their number.
 
     Django's `bulk_update` builds one CASE WHEN expression per field and row, whose compilation costs
-    more than the write itself for a few hundred rows; `executemany` of one prepared statement is
-    pipelined by psycopg 3 and SQLite alike. Values are converted by each field, as `save` does.
+    more than the write itself for a few hundred rows. On SQLite the rows go as one `UPDATE ... FROM
+    (VALUES ...)` per chunk (see `_chunks`); on PostgreSQL one prepared UPDATE is executed for every row,
+    which psycopg 3 pipelines. Values are converted by each field, as `save` does; a row given twice is
+    written with its last values, as one save after the other would.
     """
     if not objs:
         return
@@ -23,43 +31,153 @@ def bulk_update_rows(objs: Sequence[models.Model], fields: Sequence[str]) -> Non
     columns = [field for name in fields if isinstance(field := meta.get_field(name), models.Field)]
     assert meta.pk is not None
     quote = connection.ops.quote_name
-    assignments = ", ".join(f"{quote(str(field.column))} = %s" for field in columns)
     table, key = quote(meta.db_table), quote(str(meta.pk.column))
-    sql = f"UPDATE {table} SET {assignments} WHERE {key} = %s"  # noqa: S608 - names from the model, values bound
+    latest = {obj.pk: obj for obj in objs}
+    converters = [(field.attname, _converter(field, connection)) for field in columns]
     rows = [
-        [*(field.get_db_prep_save(getattr(obj, field.attname), connection) for field in columns), obj.pk]
-        for obj in objs
+        [*(convert(getattr(obj, name)) for name, convert in converters), pk] for pk, obj in latest.items()
     ]
     with transaction.atomic(using=connection.alias, savepoint=False), connection.cursor() as cursor:
-        cursor.executemany(sql, rows)  # one transaction: in autocommit every row would be committed alone
+        if connection.vendor != "sqlite":
+            assignments = ", ".join(f"{quote(str(field.column))} = %s" for field in columns)
+            sql = f"UPDATE {table} SET {assignments} WHERE {key} = %s"  # noqa: S608 - names from the model, values bound
+            cursor.executemany(sql, rows)  # one transaction: in autocommit every row would commit alone
+            return
+        # VALUES columns are named column1, column2...: the key is the last one.
+        assignments = ", ".join(
+            f"{quote(str(field.column))} = v.column{n}" for n, field in enumerate(columns, 1)
+        )
+        for marks, params in _chunks(connection, rows):
+            cursor.execute(
+                f"UPDATE {table} SET {assignments} FROM (VALUES {marks}) AS v "  # noqa: S608 - names from the model, values bound
+                f"WHERE {table}.{key} = v.column{len(columns) + 1}",
+                params,
+            )
 
 
 def bulk_insert_rows(objs: Sequence[models.Model], *, ignore_conflicts: bool = False) -> None:
-    """Insert many new rows with one prepared INSERT executed for every row (primary keys not read back).
+    """Insert many new model instances (`insert_values`; primary keys not read back).
 
-    `bulk_create` assembles one statement with a `%s` for every field of every row, which costs more than
-    the write for the hundreds of readings, periods and outbox rows a batch of MeterValues produces.
-    Values go through each field's `pre_save` and conversion, as `save` does; `ignore_conflicts` skips
+    Each field's `pre_save` runs, as `save` runs it (auto_now, auto_now_add); `ignore_conflicts` skips
     rows a unique constraint refuses, as `bulk_create(ignore_conflicts=True)` does.
     """
     if not objs:
         return
-    model = type(objs[0])
+    meta = type(objs[0])._meta
+    fields = _insert_fields(meta)
+    saved = [field for field in fields if _needs_pre_save(field)]
+    if saved:
+        rows = [[field.pre_save(obj, add=True) for field in fields] for obj in objs]
+    else:
+        names = [field.attname for field in fields]
+        rows = [[getattr(obj, name) for name in names] for obj in objs]
+    insert_values(type(objs[0]), [field.attname for field in fields], rows, ignore_conflicts=ignore_conflicts)
+
+
+def insert_values(
+    model: type[models.Model],
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    ignore_conflicts: bool = False,
+) -> None:
+    """Insert rows given as values of the fields named in `columns` (attnames, e.g. `charger_id`), in a
+    few multi-row INSERTs (`_chunks`), without building a model instance per row.
+
+    `bulk_create` compiles every field of every row through the ORM's insert compiler, which costs more
+    than the write for the hundreds of readings, periods, outbox rows and OCPP frames a batch of
+    MeterValues produces; here the statement is text assembled once per chunk size. Values are
+    converted by their field as `save` converts them; fields not named get their default (now, for an
+    auto_now or auto_now_add field, as `save` gives). Named fields are stored as given.
+    """
+    if not rows:
+        return
     meta = model._meta
     connection = connections[router.db_for_write(model)]
-    columns = [
-        field for field in meta.concrete_fields if not field.generated and field is not meta.auto_field
+    fields = _insert_fields(meta)
+    by_name = {field.attname: field for field in fields}
+    named = [by_name[name] for name in columns]
+    missing = [field for field in fields if field.attname not in set(columns)]
+    defaults = [_default(field) for field in missing]
+    converters = [_converter(field, connection) for field in (*named, *missing)]
+    prepared = [
+        [
+            value if convert is None else convert(value)
+            for convert, value in zip(converters, (*row, *defaults), strict=True)
+        ]
+        for row in rows
     ]
     quote = connection.ops.quote_name
-    names = ", ".join(quote(str(field.column)) for field in columns)
-    marks = ", ".join(["%s"] * len(columns))
+    names = ", ".join(quote(str(field.column)) for field in (*named, *missing))
     on_conflict = OnConflict.IGNORE if ignore_conflicts else None
     insert = connection.ops.insert_statement(on_conflict=on_conflict)
-    suffix = connection.ops.on_conflict_suffix_sql(columns, on_conflict, None, None)
-    sql = f"{insert} {quote(meta.db_table)} ({names}) VALUES ({marks}) {suffix}"
-    rows = [
-        [field.get_db_prep_save(field.pre_save(obj, add=True), connection) for field in columns]
-        for obj in objs
-    ]
+    suffix = connection.ops.on_conflict_suffix_sql(fields, on_conflict, None, None)
+    head = f"{insert} {quote(meta.db_table)} ({names})"
     with transaction.atomic(using=connection.alias, savepoint=False), connection.cursor() as cursor:
-        cursor.executemany(sql, rows)  # one transaction: in autocommit every row would be committed alone
+        for marks, params in _chunks(connection, prepared):
+            cursor.execute(f"{head} VALUES {marks} {suffix}", params)
+
+
+def _insert_fields(meta: Any) -> list[models.Field[Any, Any]]:
+    return [field for field in meta.concrete_fields if not field.generated and field is not meta.auto_field]
+
+
+def _default(field: models.Field[Any, Any]) -> Any:
+    if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+        return timezone.now()
+    if _needs_pre_save(field):
+        raise ValueError(f"{field.name}: give its value (its pre_save is not run here)")
+    return field.get_default()
+
+
+def _needs_pre_save(field: models.Field[Any, Any]) -> bool:
+    """Fields whose `pre_save` is more than reading the attribute (auto_now, auto_now_add, files...)."""
+    if isinstance(field, models.DateField):  # DateTimeField too: its pre_save only serves auto_now(_add)
+        return bool(field.auto_now or field.auto_now_add)
+    return type(field).pre_save is not models.Field.pre_save
+
+
+_PLAIN: dict[type[models.Field[Any, Any]], type] = {
+    models.CharField: str,
+    models.TextField: str,
+    models.IntegerField: int,
+    models.BigIntegerField: int,
+    models.SmallIntegerField: int,
+    models.PositiveIntegerField: int,
+    models.PositiveBigIntegerField: int,
+    models.PositiveSmallIntegerField: int,
+    models.AutoField: int,
+    models.BigAutoField: int,
+    models.BooleanField: bool,
+}
+"""Fields whose conversion leaves a value of this exact type as it is, on every backend."""
+
+
+def _converter(field: models.Field[Any, Any], connection: BaseDatabaseWrapper) -> Any:
+    """How a value of `field` is made ready for the database: `get_db_prep_save`, skipped for a value
+    the field would pass through unchanged (a str for a text field, an int for an integer field, None),
+    which is most of them: converting every value of every row cost more than the insert."""
+    target = field.target_field if isinstance(field, models.ForeignKey) else field
+    plain = _PLAIN.get(type(target))
+
+    def convert(value: Any) -> Any:
+        if value is None or type(value) is plain:
+            return value
+        return field.get_db_prep_save(value, connection)
+
+    return convert
+
+
+def _chunks(connection: BaseDatabaseWrapper, rows: list[list[Any]]) -> Iterator[tuple[str, list[Any]]]:
+    """The rows as multi-row VALUES lists, as many rows per statement as the database takes parameters.
+
+    One statement for many rows, rather than one prepared statement executed per row: each execution
+    is a database step the driver runs without the GIL and must then take it back, which with the
+    event loop busy costs up to the switch interval per row (SQLite steps every row apart).
+    """
+    width = len(rows[0])
+    per_statement = max(1, (connection.features.max_query_params or _MAX_PARAMS) // width)
+    row_marks = "(" + ", ".join(["%s"] * width) + ")"
+    for start in range(0, len(rows), per_statement):
+        chunk = rows[start : start + per_statement]
+        yield ", ".join([row_marks] * len(chunk)), [value for row in chunk for value in row]

@@ -21,7 +21,7 @@ from django.db.models import Max, OuterRef, Subquery
 from django.db.models.functions import Upper
 from pydantic import TypeAdapter, ValidationError
 
-from ocpi.core.db import bulk_insert_rows, bulk_update_rows
+from ocpi.core.db import bulk_update_rows, insert_values
 from ocpi.core.exceptions import validation_error
 from ocpi.core.patch import check_path_ids, validate_patch
 from ocpi.core.types import Number, Price, format_datetime, number_json
@@ -89,18 +89,11 @@ def _apply(session: Session, values: Mapping[str, Any], *, periods_changed: bool
     return [*changed, "last_updated"]
 
 
-def _period_rows(
-    session: Session,
-    periods: Sequence[schemas.ChargingPeriod],
-    *,
-    first: int,
-    data: Sequence[dict[str, Any]] | None = None,
-) -> list[Any]:
-    """Rows of `periods` from position `first`; `data` is their wire JSON when the caller has it."""
-    as_json = data if data is not None else [period.to_json() for period in periods]
+def _period_rows(session: Session, periods: Sequence[schemas.ChargingPeriod], *, first: int) -> list[Any]:
+    """Rows of `periods` from position `first`."""
     return [
         SessionChargingPeriod(
-            session=session, position=first + n, start_date_time=period.start_date_time, data=as_json[n]
+            session=session, position=first + n, start_date_time=period.start_date_time, data=period.to_json()
         )
         for n, period in enumerate(periods)
     ]
@@ -246,7 +239,7 @@ def sessions_progress(*, updates: Sequence[SessionProgress]) -> list[Session]:
     )
     tails = {pk: (s.last_position, s.last_start) for pk, s in locked.items() if s.last_position is not None}
     changed_sessions: list[tuple[Session, list[str], list[dict[str, Any]]]] = []
-    rows: list[SessionChargingPeriod] = []
+    rows: list[tuple[int, int, datetime, dict[str, Any]]] = []
     for update in updates:
         session = locked[update.session_id]
         last, latest = tails.get(session.pk, (None, None))
@@ -261,7 +254,11 @@ def sessions_progress(*, updates: Sequence[SessionProgress]) -> list[Session]:
         if not changed:
             continue
         as_json = [period.to_json() for period in periods]
-        rows += _period_rows(session, periods, first=0 if last is None else last + 1, data=as_json)
+        first = 0 if last is None else last + 1
+        rows += [
+            (session.pk, first + n, period.start_date_time, data)
+            for n, (period, data) in enumerate(zip(periods, as_json, strict=True))
+        ]
         if periods:
             tails[session.pk] = (len(periods) + (-1 if last is None else last), periods[-1].start_date_time)
         changed_sessions.append((session, changed, as_json))
@@ -269,7 +266,7 @@ def sessions_progress(*, updates: Sequence[SessionProgress]) -> list[Session]:
         return []
     fields = sorted({name for _, changed, _ in changed_sessions for name in changed})
     bulk_update_rows([session for session, _, _ in changed_sessions], fields)
-    bulk_insert_rows(rows)
+    insert_values(SessionChargingPeriod, ("session_id", "position", "start_date_time", "data"), rows)
     own = [(s, c, p) for s, c, p in changed_sessions if s.party.platform_id is None]
     if own:
         # Imported here: the push module builds its bodies with this module's wire conversion.

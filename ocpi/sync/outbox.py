@@ -35,7 +35,7 @@ from ocpi.core.client import (
     OcpiStatusError,
     OcpiTransportError,
 )
-from ocpi.core.db import bulk_insert_rows
+from ocpi.core.db import insert_values
 from ocpi.core.routing import PartyRef
 from ocpi.models import Party, Platform, PlatformEndpoint
 from ocpi.sync.models import OutboxMessage, PushChannel
@@ -161,34 +161,60 @@ def outbox_enqueue(
 
 
 @transaction.atomic
-def outbox_enqueue_many(
-    *, pushes: Iterable[tuple[Push, Iterable[tuple[Platform, PartyRef | None]]]]
-) -> list[OutboxMessage]:
+def outbox_enqueue_many(*, pushes: Iterable[tuple[Push, Iterable[tuple[Platform, PartyRef | None]]]]) -> None:
     """`outbox_enqueue` for many changes at once, in the caller's transaction and in the given order.
 
     Appending PATCHes (charging periods) are never merged nor superseding, so they are written in one
-    insert; anything else takes `outbox_enqueue`'s rules one by one. One delivery kick per partner.
+    insert (rows of values: the OCPP bridge queues one per MeterValues); anything else takes
+    `outbox_enqueue`'s rules one by one. One delivery kick per partner.
     """
     now = timezone.now()
-    rows: list[OutboxMessage] = []
-    created: list[OutboxMessage] = []
+    rows: list[tuple[Any, ...]] = []
+    platform_ids: set[int] = set()
     for push, audience in pushes:
         appending = (
             push.method == "PATCH" and isinstance(push.body, dict) and APPENDING_FIELDS & push.body.keys()
         )
         if not appending:
-            bulk_insert_rows(rows)
-            created += rows
+            insert_values(OutboxMessage, _ROW_COLUMNS, rows)
             rows = []
-            created += outbox_enqueue(push=push, audience=audience)
+            platform_ids.update(m.platform_id for m in outbox_enqueue(push=push, audience=audience))
             continue
-        rows += [_message(push, platform, to_party, now) for platform, to_party in audience]
-    bulk_insert_rows(rows)
-    created += rows
-    platform_ids = sorted({m.platform_id for m in created})
+        for platform, to_party in audience:
+            fields = _party_fields(push.from_party, to_party or push.to_party)
+            rows.append(
+                (
+                    platform.pk,
+                    push.module,
+                    push.object_key,
+                    push.method,
+                    push.path,
+                    push.body,
+                    fields["from_party"],
+                    fields["to_party"],
+                    now,
+                    now,
+                )
+            )
+            platform_ids.add(platform.pk)
+    insert_values(OutboxMessage, _ROW_COLUMNS, rows)
     if platform_ids:
-        transaction.on_commit(lambda: kick(platform_ids))
-    return created
+        ids = sorted(platform_ids)
+        transaction.on_commit(lambda: kick(ids))
+
+
+_ROW_COLUMNS = (
+    "platform_id",
+    "module",
+    "object_key",
+    "method",
+    "path",
+    "body",
+    "from_party",
+    "to_party",
+    "next_attempt_at",
+    "created_at",
+)
 
 
 def _message(push: Push, platform: Platform, to_party: PartyRef | None, now: datetime) -> OutboxMessage:
