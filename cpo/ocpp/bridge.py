@@ -46,7 +46,7 @@ from cpo.ocpp.models import (
 )
 from cpo.services.authorization import token_decide
 from ocpi.cdrs.services import cdr_create
-from ocpi.core.db import bulk_insert_rows, bulk_update_rows
+from ocpi.core.db import bulk_update_rows, insert_values
 from ocpi.core.types import Price
 from ocpi.locations.models import EVSE, Location
 from ocpi.locations.schemas import Status, TokenType
@@ -378,35 +378,41 @@ def _readings_store_many(pairs: Sequence[tuple[OcppTransaction, Sequence[Reading
     pairs = [(tx, readings) for tx, readings in pairs if readings]
     if not pairs:
         return
-    rows: dict[tuple[int, datetime], OcppMeterReading] = {
+    stored: dict[tuple[int, datetime], OcppMeterReading] = {
         (row.transaction_id, row.timestamp): row
         for row in OcppMeterReading.objects.filter(
             transaction_id__in=[tx.pk for tx, _ in pairs],
             timestamp__in={r.timestamp for _, readings in pairs for r in readings},
         )
     }
-    new: dict[tuple[int, datetime], OcppMeterReading] = {}
+    new: dict[tuple[int, datetime], Reading] = {}
     completed: dict[int, OcppMeterReading] = {}
     for tx, readings in pairs:
         for reading in readings:
             key = (tx.pk, reading.timestamp)
-            row = rows.get(key)
+            if key in new:
+                new[key] = new[key].merged(reading)
+                continue
+            row = stored.get(key)
             if row is None:
-                row = OcppMeterReading(transaction=tx, **{"timestamp": reading.timestamp, **_values(reading)})
-                rows[key] = new[key] = row
+                new[key] = reading
                 continue
             merged = _reading_of(row).merged(reading)
             if merged != _reading_of(row):
                 for name, value in _values(merged).items():
                     setattr(row, name, value)
-                if key not in new:
-                    completed[row.pk] = row
+                completed[row.pk] = row
         if tx.meter_start_wh is None:
             energy = [r for r in readings if r.energy_wh is not None]
             begin = metering.context_register(energy, "Transaction.Begin")
             first = min(energy, key=lambda r: r.timestamp).energy_wh if energy else None
             tx.meter_start_wh = begin if begin is not None else first
-    bulk_insert_rows(list(new.values()), ignore_conflicts=True)
+    insert_values(
+        OcppMeterReading,
+        ("transaction_id", "timestamp", *_READING_FIELDS),
+        [(pk, at, *_values(reading).values()) for (pk, at), reading in new.items()],
+        ignore_conflicts=True,
+    )
     if completed:
         bulk_update_rows(list(completed.values()), _READING_FIELDS)
 

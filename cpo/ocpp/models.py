@@ -148,7 +148,11 @@ class OcppMessage(models.Model):
         CALLRESULT = 3
         CALLERROR = 4
 
-    charge_point = models.ForeignKey(ChargePoint, on_delete=models.CASCADE, related_name="messages")
+    # No index of its own: ocpp_message_recent (charge_point, -id) serves every look-up by charger, and
+    # each index more is written for every frame logged and every frame pruned.
+    charge_point = models.ForeignKey(
+        ChargePoint, on_delete=models.CASCADE, related_name="messages", db_index=False
+    )
     direction = models.CharField(max_length=3, choices=Direction.choices)
     message_type = models.PositiveSmallIntegerField(choices=Type.choices, null=True, blank=True)
     unique_id = models.CharField(max_length=64, blank=True)

@@ -55,25 +55,6 @@ def bulk_update_rows(objs: Sequence[models.Model], fields: Sequence[str]) -> Non
             )
 
 
-def bulk_insert_rows(objs: Sequence[models.Model], *, ignore_conflicts: bool = False) -> None:
-    """Insert many new model instances (`insert_values`; primary keys not read back).
-
-    Each field's `pre_save` runs, as `save` runs it (auto_now, auto_now_add); `ignore_conflicts` skips
-    rows a unique constraint refuses, as `bulk_create(ignore_conflicts=True)` does.
-    """
-    if not objs:
-        return
-    meta = type(objs[0])._meta
-    fields = _insert_fields(meta)
-    saved = [field for field in fields if _needs_pre_save(field)]
-    if saved:
-        rows = [[field.pre_save(obj, add=True) for field in fields] for obj in objs]
-    else:
-        names = [field.attname for field in fields]
-        rows = [[getattr(obj, name) for name in names] for obj in objs]
-    insert_values(type(objs[0]), [field.attname for field in fields], rows, ignore_conflicts=ignore_conflicts)
-
-
 def insert_values(
     model: type[models.Model],
     columns: Sequence[str],
@@ -153,17 +134,25 @@ _PLAIN: dict[type[models.Field[Any, Any]], type] = {
 """Fields whose conversion leaves a value of this exact type as it is, on every backend."""
 
 
+_NOTHING = object()
+
+
 def _converter(field: models.Field[Any, Any], connection: BaseDatabaseWrapper) -> Any:
     """How a value of `field` is made ready for the database: `get_db_prep_save`, skipped for a value
     the field would pass through unchanged (a str for a text field, an int for an integer field, None),
-    which is most of them: converting every value of every row cost more than the insert."""
+    which is most of them: converting every value of every row cost more than the insert. The same
+    object given again (a batch's one timestamp) is converted once. Make one per statement."""
     target = field.target_field if isinstance(field, models.ForeignKey) else field
     plain = _PLAIN.get(type(target))
+
+    last: list[Any] = [_NOTHING, None]  # the last value converted and its result: rows often share one
 
     def convert(value: Any) -> Any:
         if value is None or type(value) is plain:
             return value
-        return field.get_db_prep_save(value, connection)
+        if value is not last[0]:
+            last[:] = value, field.get_db_prep_save(value, connection)
+        return last[1]
 
     return convert
 

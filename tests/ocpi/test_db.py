@@ -7,7 +7,7 @@ from django.db import IntegrityError, connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from ocpi.core.db import bulk_insert_rows, bulk_update_rows
+from ocpi.core.db import bulk_update_rows, insert_values
 from ocpi.models import Party, Platform
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -18,49 +18,54 @@ def _count() -> int:
     return Party.objects.filter(country_code="NL", party_id__regex=r"^[0-9]{3}$").count()
 
 
-def _parties(count: int, start: int = 0) -> list[Party]:
+COLUMNS = ("country_code", "party_id", "role", "business_name", "business_logo")
+
+
+def _parties(count: int, start: int = 0) -> list[tuple[str, str, str, str, dict[str, str]]]:
     return [
-        Party(
-            country_code="NL",
-            party_id=f"{n:03d}",
-            role="CPO",
-            business_name=f"Operator {n}",
-            business_logo={"url": f"https://example.com/{n}.png", "category": "OPERATOR"},
+        (
+            "NL",
+            f"{n:03d}",
+            "CPO",
+            f"Operator {n}",
+            {"url": f"https://example.com/{n}.png", "category": "OPERATOR"},
         )
         for n in range(start, start + count)
     ]
 
 
+def _insert(rows: list[tuple[str, str, str, str, dict[str, str]]], *, ignore_conflicts: bool = False) -> None:
+    insert_values(Party, COLUMNS, rows, ignore_conflicts=ignore_conflicts)
+
+
 def test_insert_many_rows_in_few_statements_with_values_converted() -> None:
     with CaptureQueriesContext(connection) as captured:
-        bulk_insert_rows(_parties(500))
+        _insert(_parties(500))
     inserts = [q for q in captured.captured_queries if q["sql"].lstrip().upper().startswith("INSERT")]
     assert 1 <= len(inserts) <= 10  # not one per row
     assert _count() == 500
     stored = Party.objects.get(party_id="321")
     assert stored.business_name == "Operator 321"
     assert stored.business_logo == {"url": "https://example.com/321.png", "category": "OPERATOR"}
-    assert stored.created_at is not None  # pre_save ran: auto_now_add
+    assert stored.created_at is not None  # auto_now_add: now
     assert stored.created_at.tzinfo is not None
 
 
 def test_conflicting_rows_are_skipped_or_refuse_the_whole_insert() -> None:
-    bulk_insert_rows(_parties(3))
+    _insert(_parties(3))
     with pytest.raises(IntegrityError):
-        bulk_insert_rows(_parties(4, start=1))  # 001..002 exist
+        _insert(_parties(4, start=1))  # 001..002 exist
     assert _count() == 3  # nothing of the refused insert was written
 
-    renamed = _parties(4, start=1)
-    for party in renamed:
-        party.business_name = "renamed"
-    bulk_insert_rows(renamed, ignore_conflicts=True)
+    renamed = [(*row[:3], "renamed", row[4]) for row in _parties(4, start=1)]
+    _insert(renamed, ignore_conflicts=True)
     assert _count() == 5
     assert Party.objects.filter(business_name="renamed").count() == 2  # 003 and 004 only
     assert Party.objects.get(party_id="001").business_name == "Operator 1"
 
 
 def test_update_many_rows_by_key_the_last_values_of_a_row_given_twice_win() -> None:
-    bulk_insert_rows(_parties(400))
+    _insert(_parties(400))
     rows = list(Party.objects.order_by("party_id"))
     changed = rows[:300]
     for party in changed:
