@@ -10,6 +10,7 @@ shared/notes/ocpp-to-ocpi.md); commands are sent from their own task (`send_comm
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
@@ -39,11 +40,42 @@ def now_text() -> str:
     return format_datetime(timezone.now())
 
 
+_SIGNATURES: dict[Any, inspect.Signature] = {}
+
+
+def _signed(handlers: dict[str, Any]) -> dict[str, Any]:
+    """A route of the library's route map with its handlers' signatures attached.
+
+    For every message the library asks `inspect.signature(handler)` whether the handler takes the call's
+    unique id; worked out anew each time, that cost more than some handlers. A function that carries its
+    `__signature__` is answered at once, so each handler's is worked out once per process.
+    """
+    signed = dict(handlers)
+    for option in ("_on_action", "_after_action"):
+        handler = handlers.get(option)
+        function = getattr(handler, "__func__", None)
+        if handler is None or function is None:
+            continue
+        if function not in _SIGNATURES:
+            _SIGNATURES[function] = inspect.signature(handler)
+        signed[option] = _with_signature(handler, _SIGNATURES[function])
+    return signed
+
+
+def _with_signature(handler: Callable[..., Any], signature: inspect.Signature) -> Callable[..., Any]:
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return handler(*args, **kwargs)
+
+    call.__signature__ = signature  # type: ignore[attr-defined]
+    return call
+
+
 class OcppConnectionMixin:
     """Mixed into ocpp.v16.ChargePoint / ocpp.v201.ChargePoint: one instance per open connection."""
 
     id: str
     call_module: Any
+    route_map: dict[str, dict[str, Any]]
     protocol: str
     _connection: Any
 
@@ -51,6 +83,7 @@ class OcppConnectionMixin:
         super().__init__(  # type: ignore[call-arg]
             identity, connection, response_timeout=central.response_timeout, logger=FRAME_LOGGER
         )
+        self.route_map = {action: _signed(handlers) for action, handlers in self.route_map.items()}
         self.central = central
         self.pk = pk
         self._seen_at = asyncio.get_running_loop().time()  # charge_point_connect has just set last_seen_at
