@@ -10,6 +10,7 @@ construction.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -32,20 +33,20 @@ def _camel_key(key: str) -> str:
     return next(iter(_library_to_camel({key: None})))
 
 
-def camel_to_snake_case(data: Any) -> Any:
+def _rename(data: Any, rename: Callable[[str], str]) -> Any:
     if isinstance(data, dict):
-        return {_snake_key(key): camel_to_snake_case(value) for key, value in data.items()}
+        return {rename(key): _rename(value, rename) for key, value in data.items()}
     if isinstance(data, list):
-        return [camel_to_snake_case(value) for value in data]
+        return [_rename(value, rename) for value in data]
     return data
+
+
+def camel_to_snake_case(data: Any) -> Any:
+    return _rename(data, _snake_key)
 
 
 def snake_to_camel_case(data: Any) -> Any:
-    if isinstance(data, dict):
-        return {_camel_key(key): snake_to_camel_case(value) for key, value in data.items()}
-    if isinstance(data, list):
-        return [snake_to_camel_case(value) for value in data]
-    return data
+    return _rename(data, _camel_key)
 
 
 def install() -> None:
