@@ -651,7 +651,9 @@ def _session_progress_many(pairs: Sequence[tuple[OcppTransaction, Sequence[Readi
     if not pairs:
         return
     time_zones = dict(
-        Location.objects.filter(pk__in={tx.location_id for tx, _ in pairs}).values_list("pk", "time_zone")
+        Location.objects.filter(pk__in={tx.location_id for tx, _ in pairs})
+        .order_by()
+        .values_list("pk", "time_zone")
     )
     states: dict[int, list[StateChange]] = {tx.pk: [] for tx, _ in pairs}
     for transaction_pk, at, state in (

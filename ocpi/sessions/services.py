@@ -212,7 +212,7 @@ class SessionProgress:
     charging_periods: Sequence[schemas.ChargingPeriod] = ()
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def sessions_progress(*, updates: Sequence[SessionProgress]) -> list[Session]:
     """Many running sessions' progress at once: each applied as `session_patch` would apply it (fields
     replaced, periods appended, a PATCH with only what is new queued for the token's eMSP), in a fixed
@@ -221,6 +221,8 @@ def sessions_progress(*, updates: Sequence[SessionProgress]) -> list[Session]:
     Append-only by construction: a period starting at or before a session's last stored period is a
     repeat and is dropped (as `session_patch` drops a period already stored). Values are typed already
     (schemas, Decimal); amounts are checked against the columns. Returns the sessions that changed.
+    No savepoint inside the caller's transaction (a batch writer's hot path): if it fails, the
+    caller's transaction fails with it.
     """
     if not updates:
         return []

@@ -160,13 +160,14 @@ def outbox_enqueue(
     return created
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def outbox_enqueue_many(*, pushes: Iterable[tuple[Push, Iterable[tuple[Platform, PartyRef | None]]]]) -> None:
     """`outbox_enqueue` for many changes at once, in the caller's transaction and in the given order.
 
     Appending PATCHes (charging periods) are never merged nor superseding, so they are written in one
     insert (rows of values: the OCPP bridge queues one per MeterValues); anything else takes
-    `outbox_enqueue`'s rules one by one. One delivery kick per partner.
+    `outbox_enqueue`'s rules one by one. One delivery kick per partner. No savepoint inside the
+    caller's transaction (a batch writer's hot path): if it fails, the caller's transaction fails.
     """
     now = timezone.now()
     rows: list[tuple[Any, ...]] = []
