@@ -78,15 +78,12 @@ def insert_values(
     fields = _insert_fields(meta)
     by_name = {field.attname: field for field in fields}
     named = [by_name[name] for name in columns]
-    missing = [field for field in fields if field.attname not in set(columns)]
+    given = set(columns)
+    missing = [field for field in fields if field.attname not in given]
     defaults = [_default(field) for field in missing]
     converters = [_converter(field, connection) for field in (*named, *missing)]
     prepared = [
-        [
-            value if convert is None else convert(value)
-            for convert, value in zip(converters, (*row, *defaults), strict=True)
-        ]
-        for row in rows
+        [convert(value) for convert, value in zip(converters, (*row, *defaults), strict=True)] for row in rows
     ]
     quote = connection.ops.quote_name
     names = ", ".join(quote(str(field.column)) for field in (*named, *missing))
