@@ -1047,13 +1047,27 @@ def _transaction_keys(items: Sequence[MeterValuesItem]) -> list[tuple[int, str] 
     return keys
 
 
+_BATCH_FIELDS = (
+    "charge_point_id",
+    "transaction_id",
+    "state",
+    "started_at",
+    "location_id",
+    "tariff",
+    "session_id",
+    *PROGRESS_FIELDS,
+)
+"""What a batch of MeterValues reads of a transaction: loading the other columns of every locked row
+(tokens, CdrLocation snapshot, stop fields) cost more than the lock."""
+
+
 def _tx_lock_many(keys: set[tuple[int, str]]) -> dict[tuple[int, str], OcppTransaction]:
     """The transactions, locked (see `_tx_lock`), by (charger, transaction id)."""
     if not keys:
         return {}
     rows = (
         OcppTransaction.objects.select_for_update()
-        .defer("cdr_location")
+        .only(*_BATCH_FIELDS)
         .filter(
             charge_point_id__in={charger for charger, _ in keys},
             transaction_id__in={transaction_id for _, transaction_id in keys},

@@ -16,16 +16,18 @@ from urllib.parse import quote
 
 from ocpi.core.exceptions import UnknownObject
 from ocpi.core.routing import PartyRef
+from ocpi.core.types import format_datetime
 from ocpi.models import Party, Platform
 from ocpi.sessions.models import Session
 from ocpi.sessions.selectors import session_get
-from ocpi.sessions.services import session_fields_to_json, session_to_json
+from ocpi.sessions.services import session_to_json, session_wire_fields
 from ocpi.sync.outbox import Push, outbox_enqueue, outbox_enqueue_many, push_audience
 
 MODULE = "sessions"
 
 _WIRE_FIELD = {
     "ocpi_id": "id",
+    "ocpi_party_id": "party_id",
     "token_country_code": "cdr_token",
     "token_party_id": "cdr_token",
     "token_uid": "cdr_token",
@@ -65,14 +67,11 @@ def session_patch_push(
 
     A cleared optional field is sent as null.
     """
-    current = session_fields_to_json(session)
-    body: dict[str, Any] = {}
-    for column in columns:
-        name = _WIRE_FIELD.get(column, column)
-        body[name] = current.get(name)
+    names = dict.fromkeys(_WIRE_FIELD.get(column, column) for column in columns if column != "last_updated")
+    body = session_wire_fields(session, names)
     if new_periods:
         body["charging_periods"] = list(new_periods)
-    body["last_updated"] = current["last_updated"]
+    body["last_updated"] = format_datetime(session.last_updated)
     return Push(
         module=MODULE,
         object_key=session_object_key(session),

@@ -10,7 +10,7 @@ what is new otherwise (§9.1.1, §9.2.2.3). Nothing is pushed when nothing chang
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -212,6 +212,25 @@ class SessionProgress:
     charging_periods: Sequence[schemas.ChargingPeriod] = ()
 
 
+_PROGRESS_READ = (
+    "country_code",
+    "ocpi_party_id",
+    "ocpi_id",
+    "token_country_code",
+    "token_party_id",
+    "kwh",
+    "total_cost_excl_vat",
+    "total_cost_incl_vat",
+    "last_updated",
+    "party__platform_id",
+    "party__country_code",
+    "party__party_id",
+)
+"""What `sessions_progress` reads of a session: what it may change, its PATCH's path and addressee, and
+whether it is ours. Every other column of every session of a batch would be read and converted for
+nothing."""
+
+
 @transaction.atomic(savepoint=False)
 def sessions_progress(*, updates: Sequence[SessionProgress]) -> list[Session]:
     """Many running sessions' progress at once: each applied as `session_patch` would apply it (fields
@@ -233,6 +252,7 @@ def sessions_progress(*, updates: Sequence[SessionProgress]) -> list[Session]:
     locked = (
         Session.objects.select_for_update(of=("self",))
         .select_related("party")
+        .only(*_PROGRESS_READ)
         .annotate(
             last_position=Subquery(last_period.values("position")[:1]),
             last_start=Subquery(last_period.values("start_date_time")[:1]),
@@ -302,40 +322,58 @@ def _announce(
     )
 
 
-def session_fields_to_json(session: Session) -> dict[str, Any]:
-    """The §9.3.1 Session as wire JSON without its charging periods (no query)."""
-    return _session_dict(session, [])
+def _total_cost_json(session: Session) -> dict[str, Any] | None:
+    if session.total_cost_excl_vat is None:
+        return None
+    total: dict[str, Any] = {"excl_vat": number_json(session.total_cost_excl_vat)}
+    if session.total_cost_incl_vat is not None:
+        total["incl_vat"] = number_json(session.total_cost_incl_vat)
+    return total
+
+
+def _optional_datetime(value: datetime | None) -> str | None:
+    return None if value is None else format_datetime(value)
+
+
+_WIRE_VALUES: dict[str, Callable[[Session], Any]] = {
+    "country_code": lambda s: s.country_code,
+    "party_id": lambda s: s.ocpi_party_id,
+    "id": lambda s: s.ocpi_id,
+    "start_date_time": lambda s: format_datetime(s.start_date_time),
+    "end_date_time": lambda s: _optional_datetime(s.end_date_time),
+    "kwh": lambda s: number_json(s.kwh),
+    "cdr_token": lambda s: s.cdr_token,
+    "auth_method": lambda s: s.auth_method,
+    "authorization_reference": lambda s: s.authorization_reference,
+    "location_id": lambda s: s.location_id,
+    "evse_uid": lambda s: s.evse_uid,
+    "connector_id": lambda s: s.connector_id,
+    "meter_id": lambda s: s.meter_id,
+    "currency": lambda s: s.currency,
+    "total_cost": _total_cost_json,
+    "status": lambda s: s.status,
+    "last_updated": lambda s: format_datetime(s.last_updated),
+}
+"""Each §9.3.1 field but `charging_periods` (stored apart), in wire order, from its columns only."""
+
+_OMITTED_WHEN_NULL = frozenset({"end_date_time", "authorization_reference", "meter_id", "total_cost"})
+"""Optional fields a whole Session leaves out when they have no value."""
+
+
+def session_wire_fields(session: Session, names: Iterable[str]) -> dict[str, Any]:
+    """The named §9.3.1 fields as wire JSON, a cleared one as null, reading only their columns (a PATCH
+    of a Session loaded with just those columns costs no query)."""
+    return {name: _WIRE_VALUES[name](session) for name in names}
 
 
 def _session_dict(session: Session, periods: list[Any]) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "country_code": session.country_code,
-        "party_id": session.ocpi_party_id,
-        "id": session.ocpi_id,
-        "start_date_time": format_datetime(session.start_date_time),
-    }
-    if session.end_date_time is not None:
-        data["end_date_time"] = format_datetime(session.end_date_time)
-    data["kwh"] = number_json(session.kwh)
-    data["cdr_token"] = session.cdr_token
-    data["auth_method"] = session.auth_method
-    if session.authorization_reference is not None:
-        data["authorization_reference"] = session.authorization_reference
-    data["location_id"] = session.location_id
-    data["evse_uid"] = session.evse_uid
-    data["connector_id"] = session.connector_id
-    if session.meter_id is not None:
-        data["meter_id"] = session.meter_id
-    data["currency"] = session.currency
-    if periods:
-        data["charging_periods"] = periods
-    if session.total_cost_excl_vat is not None:
-        total: dict[str, Any] = {"excl_vat": number_json(session.total_cost_excl_vat)}
-        if session.total_cost_incl_vat is not None:
-            total["incl_vat"] = number_json(session.total_cost_incl_vat)
-        data["total_cost"] = total
-    data["status"] = session.status
-    data["last_updated"] = format_datetime(session.last_updated)
+    data: dict[str, Any] = {}
+    for name, value_of in _WIRE_VALUES.items():
+        if name == "total_cost" and periods:  # charging_periods come before total_cost on the wire
+            data["charging_periods"] = periods
+        value = value_of(session)
+        if value is not None or name not in _OMITTED_WHEN_NULL:
+            data[name] = value
     return data
 
 
