@@ -247,7 +247,11 @@ class OcppMeterReading(models.Model):
     measurand) fills in what is missing and never duplicates (OCPP-J §4.1.1 retransmits).
     """
 
-    transaction = models.ForeignKey(OcppTransaction, on_delete=models.CASCADE, related_name="readings")
+    # No index of its own: the (transaction, timestamp) constraint's index serves every look-up by
+    # transaction, and each index more is written for every reading of every MeterValues.
+    transaction = models.ForeignKey(
+        OcppTransaction, on_delete=models.CASCADE, related_name="readings", db_index=False
+    )
     timestamp = models.DateTimeField()
     energy_wh = wh_field(null=True, blank=True, help_text="Energy.Active.Import.Register")
     power_w = wh_field(null=True, blank=True, help_text="Power.Active.Import")
@@ -272,7 +276,10 @@ class OcppChargingState(models.Model):
     transaction's connector and 2.0.1 TransactionEvent `chargingState`.
     """
 
-    transaction = models.ForeignKey(OcppTransaction, on_delete=models.CASCADE, related_name="states")
+    # No index of its own: the (transaction, timestamp, state) constraint's index serves it.
+    transaction = models.ForeignKey(
+        OcppTransaction, on_delete=models.CASCADE, related_name="states", db_index=False
+    )
     timestamp = models.DateTimeField()
     state = models.CharField(max_length=16)
 

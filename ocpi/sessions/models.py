@@ -102,7 +102,11 @@ class SessionChargingPeriod(models.Model):
     `data` is the period's wire JSON, rendered as is; `start_date_time` is a column for time queries.
     """
 
-    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="charging_periods")
+    # No index of its own: the (session, position) constraint's index serves every look-up by session,
+    # and each index more is written for every period a running session gains.
+    session = models.ForeignKey(
+        Session, on_delete=models.CASCADE, related_name="charging_periods", db_index=False
+    )
     position = models.PositiveIntegerField()
     start_date_time = models.DateTimeField()
     data = models.JSONField(help_text="§10.4.6 ChargingPeriod, wire JSON.")
