@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from decimal import Decimal
 from typing import Any
 
 from django.db import connections, models, router, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.base.operations import BaseDatabaseOperations
 from django.db.models.constants import OnConflict
 from django.utils import timezone
 
@@ -134,18 +136,31 @@ _PLAIN: dict[type[models.Field[Any, Any]], type] = {
 _NOTHING = object()
 
 
+def _decimals_as_given(field: models.Field[Any, Any], connection: BaseDatabaseWrapper) -> bool:
+    """A DecimalField passes a finite Decimal through unchanged: `to_python` keeps its value and the
+    backend adapts it as it is (Django's backends all keep the base `adapt_decimalfield_value`)."""
+    return (
+        type(field) is models.DecimalField
+        and type(connection.ops).adapt_decimalfield_value is BaseDatabaseOperations.adapt_decimalfield_value
+    )
+
+
 def _converter(field: models.Field[Any, Any], connection: BaseDatabaseWrapper) -> Any:
     """How a value of `field` is made ready for the database: `get_db_prep_save`, skipped for a value
-    the field would pass through unchanged (a str for a text field, an int for an integer field, None),
-    which is most of them: converting every value of every row cost more than the insert. The same
-    object given again (a batch's one timestamp) is converted once. Make one per statement."""
+    the field would pass through unchanged (a str for a text field, an int for an integer field, a
+    finite Decimal for a decimal field, None), which is most of them: converting every value of every
+    row cost more than the insert. The same object given again (a batch's one timestamp) is converted
+    once. Make one per statement."""
     target = field.target_field if isinstance(field, models.ForeignKey) else field
     plain = _PLAIN.get(type(target))
+    decimal = _decimals_as_given(target, connection)
 
     last: list[Any] = [_NOTHING, None]  # the last value converted and its result: rows often share one
 
     def convert(value: Any) -> Any:
         if value is None or type(value) is plain:
+            return value
+        if decimal and type(value) is Decimal and value.is_finite():
             return value
         if value is not last[0]:
             last[:] = value, field.get_db_prep_save(value, connection)

@@ -129,3 +129,29 @@ def test_insert_values_refuses_to_leave_out_a_field_that_needs_its_pre_save() ->
     field.attname = "upload"
     with pytest.raises(ValueError, match="upload: give its value"):
         db._default(field)
+
+
+def test_a_finite_decimal_is_stored_as_given_other_values_as_save_converts_them() -> None:
+    from decimal import Decimal
+    from unittest import mock
+
+    from django.core.exceptions import ValidationError
+    from django.db import models as dj_models
+
+    from ocpi.core import db
+    from ocpi.sessions.models import Session
+
+    field = Session._meta.get_field("kwh")
+    convert = db._converter(field, connection)
+    amount = Decimal("12.345")
+    prepare = dj_models.DecimalField.get_db_prep_save
+    with mock.patch.object(
+        dj_models.DecimalField, "get_db_prep_save", autospec=True, side_effect=prepare
+    ) as spy:
+        assert convert(amount) is amount
+        assert spy.call_count == 0  # the field is not asked: it would give the same Decimal back
+        assert convert(1.5) == Decimal("1.5")
+        assert convert("7.25") == Decimal("7.25")
+        assert spy.call_count == 2  # anything else: converted by the field, as `save` converts it
+        with pytest.raises(ValidationError):
+            convert(Decimal("NaN"))  # not finite: refused by the field, as `save` refuses it
