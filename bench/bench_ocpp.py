@@ -87,11 +87,16 @@ def _free_port() -> int:
 
 
 def _rss_mb(pid: int) -> float:
+    """Resident memory of the process and its children (run_ocpp's batch writer), in MB."""
+    total = 0.0
     with suppress(OSError), open(f"/proc/{pid}/status") as status:
         for line in status:
             if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
+                total += int(line.split()[1]) / 1024
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        with suppress(OSError):
+            total += sum(_rss_mb(int(child)) for child in task.read_text().split())
+    return total
 
 
 async def _wait_listening(port: int, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
@@ -404,7 +409,8 @@ async def _phases(
     lines.append(
         f"connections: {connected}/{len(clients)} authenticated + booted in {took:.1f} s "
         f"({connected / took:.0f}/s); held at once by one run_ocpp process: {held} (goal 5,000); "
-        f"heartbeat sample answered {answered}/{len(alive)}; server RSS {_rss_mb(server.pid):.0f} MB"
+        f"heartbeat sample answered {answered}/{len(alive)}; "
+        f"server RSS {_rss_mb(server.pid):.0f} MB (with its batch writer)"
     )
     if failures:
         lines.append(f"  first connection failure: {failures[0]!r}")

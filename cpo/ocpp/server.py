@@ -10,7 +10,9 @@
 - Commands (`services.charger_send`) reach the process holding the charger: announced on Redis
   when REDIS_URL is set, and in any case polled from the OcppCommand table.
 - EVSE statuses are debounced (`StatusDebouncer`); chargers gone past the grace period become UNKNOWN.
-- MeterValues of all chargers are written in batches (`MeterBatcher`), one transaction per batch.
+- MeterValues of all chargers are written in batches (`MeterBatcher`), one transaction per batch, by
+  the batch writer: a child process of its own (`ProcessExecutor`, OCPP_BATCH_PROCESSES), which also
+  writes the message log.
 """
 
 from __future__ import annotations
@@ -19,18 +21,20 @@ import asyncio
 import functools
 import http
 import logging
+import multiprocessing
 import re
 import socket
 import time
 from collections.abc import Callable, Coroutine, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import suppress
 from threading import Barrier
 from typing import Any, TypeVar
 from urllib.parse import unquote
 
 from django.conf import settings
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, connection, connections
 from django.utils import timezone
 from ocpp import messages as ocpp_messages
 from websockets.asyncio.server import Server, ServerConnection, serve
@@ -41,7 +45,7 @@ from websockets.headers import build_www_authenticate_basic, parse_authorization
 from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
-from cpo.ocpp import bridge, casing, selectors, services, validation
+from cpo.ocpp import bridge, casing, selectors, services, validation, worker
 from cpo.ocpp.handlers import ChargePoint16, ChargePoint201
 from cpo.ocpp.handlers.base import FRAME_LOGGER, OcppConnectionMixin
 from cpo.ocpp.models import OcppProtocol
@@ -79,15 +83,15 @@ class DbExecutor:
 
     def __init__(self, threads: int | None = None) -> None:
         sqlite = settings.DATABASES["default"]["ENGINE"].endswith("sqlite3")
-        self.threads = threads or (1 if sqlite else int(settings.OCPP_DB_THREADS))
-        self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="ocpp-db")
+        self.workers = threads or (1 if sqlite else int(settings.OCPP_DB_THREADS))
+        self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="ocpp-db")
 
     async def run(self, fn: Callable[..., T], /, **kwargs: Any) -> T:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, functools.partial(self._call, fn, kwargs))
+        return await loop.run_in_executor(self._pool, functools.partial(self.call, fn, kwargs))
 
     @staticmethod
-    def _call(fn: Callable[..., T], kwargs: dict[str, Any]) -> T:
+    def call(fn: Callable[..., T], kwargs: dict[str, Any]) -> T:
         started = time.perf_counter()
         try:
             return fn(**kwargs)
@@ -102,16 +106,57 @@ class DbExecutor:
 
     def close(self) -> None:
         """Close every thread's database connection (a test database cannot be dropped while open)."""
-        barrier = Barrier(self.threads)
+        barrier = Barrier(self.workers)
 
         def close_one() -> None:
             connection.close()
             barrier.wait(timeout=10)
 
-        for future in [self._pool.submit(close_one) for _ in range(self.threads)]:
+        for future in [self._pool.submit(close_one) for _ in range(self.workers)]:
             with suppress(Exception):
                 future.result(timeout=15)
         self._pool.shutdown(wait=True)
+
+
+class ProcessExecutor:
+    """`DbExecutor` in child processes (`worker`): the same jobs, each with a GIL of its own.
+
+    For the batch writer (OCPP_BATCH_PROCESSES, default 1): a batch's SQLite or psycopg steps no
+    longer hand the GIL back and forth with the event loop. Functions, arguments and results must
+    pickle. A child that dies (killed, out of memory) fails the jobs it had; the next job gets a new one.
+    """
+
+    def __init__(self, processes: int) -> None:
+        self.workers = processes
+        self._pool = self._new_pool()
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        databases = {alias: dict(connections[alias].settings_dict) for alias in connections}
+        return ProcessPoolExecutor(
+            self.workers,
+            mp_context=multiprocessing.get_context("spawn"),  # a fork would copy the event loop's threads
+            initializer=worker.start,
+            initargs=(databases,),
+        )
+
+    async def start(self) -> None:
+        """Start the children now rather than on the first batch (Django's set-up takes a second)."""
+        await asyncio.gather(*(self.run(worker.ready) for _ in range(self.workers)))
+
+    async def run(self, fn: Callable[..., T], /, **kwargs: Any) -> T:
+        loop = asyncio.get_running_loop()
+        pool = self._pool
+        try:
+            return await loop.run_in_executor(pool, worker.call, fn, kwargs)
+        except BrokenProcessPool:
+            if pool is self._pool:
+                logger.error("an OCPP batch writer process died: starting another")
+                self._pool = self._new_pool()
+            raise
+
+    def close(self) -> None:
+        """Stop the children (their database connections close with them)."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 class StatusDebouncer:
@@ -181,7 +226,7 @@ class MeterBatcher:
     async def submit(self, item: bridge.MeterValuesItem) -> None:
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._pending.append((item, future))
-        if self._running < self.central.db.threads:
+        if self._running < self.central.writer.workers:
             self._running += 1
             self.central.spawn(self._drain())
         await future
@@ -196,7 +241,7 @@ class MeterBatcher:
 
     async def _write(self, batch: list[tuple[bridge.MeterValuesItem, asyncio.Future[None]]]) -> None:
         try:
-            await self.central.db.run(bridge.meter_values_batch, items=[item for item, _ in batch])
+            await self.central.writer.run(bridge.meter_values_batch, items=[item for item, _ in batch])
         except Exception as error:
             if len(batch) == 1:
                 _settle(batch[0][1], error)
@@ -204,7 +249,7 @@ class MeterBatcher:
             logger.warning("a batch of %d MeterValues failed (%s): retried one by one", len(batch), error)
             for item, future in batch:
                 try:
-                    await self.central.db.run(bridge.meter_values_batch, items=[item])
+                    await self.central.writer.run(bridge.meter_values_batch, items=[item])
                 except Exception as single:
                     _settle(future, single)
                 else:
@@ -270,7 +315,7 @@ class MessageLog:
         jobs = max(-(-len(rows) // FLUSH_CHUNK), -(-len(prune) // PRUNE_CHUNK))
         try:
             for job in range(jobs):
-                await self.central.db.run(
+                await self.central.writer.run(
                     services.messages_store,
                     messages=rows[job * FLUSH_CHUNK : (job + 1) * FLUSH_CHUNK],
                     prune=prune[job * PRUNE_CHUNK : (job + 1) * PRUNE_CHUNK],
@@ -286,6 +331,9 @@ class CentralSystem:
     def __init__(self, *, node: str | None = None, db_threads: int | None = None) -> None:
         self.node = node or ""
         self.db = DbExecutor(db_threads)
+        # The batch writer (MeterValues, the message log): in processes of its own unless turned off.
+        processes = int(settings.OCPP_BATCH_PROCESSES)
+        self.writer: DbExecutor | ProcessExecutor = ProcessExecutor(processes) if processes else self.db
         # Token decisions may wait on an eMSP (real-time authorization): threads of their own, so a
         # slow partner never holds up the database work of every other charger.
         self.auth = DbExecutor(int(settings.OCPP_AUTH_THREADS))
@@ -322,6 +370,8 @@ class CentralSystem:
             released = await self.db.run(services.charge_points_release, node=self.node)
             if released:
                 logger.info("closed %d connections left open by a previous run of %s", released, self.node)
+        if isinstance(self.writer, ProcessExecutor):
+            await self.writer.start()
         self._server = await serve(
             self._handler,
             host,
@@ -370,9 +420,12 @@ class CentralSystem:
             await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.message_log.flush()
         loop = asyncio.get_running_loop()
-        await asyncio.gather(
-            loop.run_in_executor(None, self.db.close), loop.run_in_executor(None, self.auth.close)
-        )
+        closing = [
+            self.db.close,
+            self.auth.close,
+            *([self.writer.close] if self.writer is not self.db else []),
+        ]
+        await asyncio.gather(*(loop.run_in_executor(None, close) for close in closing))
 
     def spawn(self, coroutine: Coroutine[Any, Any, Any]) -> None:
         """Run a coroutine as a task that is kept referenced until it ends."""

@@ -3,36 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import signal
-import sys
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
 from cpo.ocpp.server import CentralSystem
-
-GC_THRESHOLDS = (10_000, 10, 100)
-SWITCH_INTERVAL = 0.001
-"""Seconds a thread may hold the GIL while another waits for it (Python's default: 0.005). The database
-threads give the GIL up around every SQLite step and psycopg network wait; with the event loop busy,
-each time they want it back costs them up to this long, which made a write of a few hundred rows take
-tenths of a second."""
-
-
-def _tune_gc() -> None:
-    """Fewer, cheaper garbage collections: a collection stops the event loop and the database threads
-    alike, and a full one walks every live object (tenths of a second with thousands of chargers).
-
-    What is loaded at start (Django, the schemas) is frozen out of the collector's walks; the youngest
-    generation is collected every 10,000 allocations instead of 700, so the short-lived objects of each
-    message (frames, rows, schemas) mostly die before they are promoted; and a full collection comes
-    after 100 collections of the middle generation instead of 10.
-    """
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(*GC_THRESHOLDS)
-    sys.setswitchinterval(SWITCH_INTERVAL)
+from cpo.ocpp.worker import tune_gc
 
 
 class Command(BaseCommand):
@@ -48,7 +25,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        _tune_gc()
+        tune_gc()
         asyncio.run(self._serve(options["host"], options["port"], options["node"]))
 
     async def _serve(self, host: str, port: int, node: str) -> None:

@@ -61,6 +61,7 @@ def _ocpp_settings(settings: Any) -> None:
     settings.OCPP_SWEEP_SECONDS = 0.2
     settings.OCPP_PASSWORD_ITERATIONS = 1000
     settings.OCPP_RESPONSE_TIMEOUT = 5
+    settings.OCPP_BATCH_PROCESSES = 0  # an in-memory test database is not shared with a child process
 
 
 def _location(cpo: Party, now: datetime) -> dict[str, Any]:
