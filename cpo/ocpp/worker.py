@@ -13,7 +13,13 @@ This module imports no model at import time: a child imports it before Django is
 from __future__ import annotations
 
 import gc
+import multiprocessing
+import multiprocessing.connection
+import os
+import signal
 import sys
+import threading
+from collections.abc import Callable
 from typing import Any
 
 GC_THRESHOLDS = (10_000, 10, 100)
@@ -41,7 +47,15 @@ def tune_gc() -> None:
 
 def start(databases: dict[str, dict[str, Any]]) -> None:
     """A child's set-up (the pool's initializer): the parent's database settings as its connections had
-    them (a test run's database name included), then Django."""
+    them (a test run's database name included), then Django.
+
+    Ctrl-C reaches the whole process group: the child leaves it to run_ocpp, which writes what it has
+    buffered through the child and then stops it.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(target=_watch, args=(parent.sentinel, os._exit), name="parent", daemon=True).start()
     from django.conf import settings
 
     settings.DATABASES.clear()
@@ -50,6 +64,14 @@ def start(databases: dict[str, dict[str, Any]]) -> None:
 
     django.setup()
     tune_gc()
+
+
+def _watch(sentinel: int, leave: Callable[[int], object]) -> None:
+    """End the child when run_ocpp has ended, however it ended: killed (SIGKILL, the OOM killer), it
+    could not stop its children, and an idle child waits for its next job forever, its database
+    connection open."""
+    multiprocessing.connection.wait([sentinel])
+    leave(0)
 
 
 def ready() -> bool:

@@ -109,3 +109,21 @@ def test_meter_values_written_by_the_child_process_become_the_session(
     assert Session.objects.get(ocpp_transaction__transaction_id=tx_a).kwh == Decimal("0.5")
     assert Session.objects.get(ocpp_transaction__transaction_id=tx_b).kwh == Decimal("2")
     assert OcppMeterReading.objects.filter(transaction__transaction_id__in=[tx_a, tx_b]).count() == 2
+
+
+def test_a_child_ends_when_its_parent_has_ended() -> None:
+    import threading
+
+    from cpo.ocpp import worker
+
+    read, write = os.pipe()
+    left: list[int] = []
+    watcher = threading.Thread(target=worker._watch, args=(read, left.append), daemon=True)
+    watcher.start()
+    watcher.join(0.2)
+    assert watcher.is_alive()  # the parent is there: the child stays
+    assert not left
+    os.close(write)  # what the parent's end of the sentinel does when it exits, however it exits
+    watcher.join(5)
+    assert left == [0]
+    os.close(read)
