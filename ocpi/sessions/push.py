@@ -16,7 +16,6 @@ from urllib.parse import quote
 
 from ocpi.core.exceptions import UnknownObject
 from ocpi.core.routing import PartyRef
-from ocpi.core.types import format_datetime
 from ocpi.models import Party, Platform
 from ocpi.sessions.models import Session
 from ocpi.sessions.selectors import session_get
@@ -71,7 +70,7 @@ def session_patch_push(
     body = session_wire_fields(session, names)
     if new_periods:
         body["charging_periods"] = list(new_periods)
-    body["last_updated"] = format_datetime(session.last_updated)
+    body.update(session_wire_fields(session, ["last_updated"]))
     return Push(
         module=MODULE,
         object_key=session_object_key(session),
